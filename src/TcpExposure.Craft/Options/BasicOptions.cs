@@ -1,0 +1,218 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using TcpExposure.Craft.Wire;
+
+namespace TcpExposure.Craft.Options;
+
+/// <summary>End of option list (kind 0). <see cref="Trailer"/> keeps whatever followed it in the header.</summary>
+public sealed class EndOfOptionListOption : TcpOption
+{
+    /// <summary>An EOL with nothing after it.</summary>
+    public static readonly EndOfOptionListOption Instance = new();
+
+    /// <summary>Bytes after the EOL up to the end of the option space (normally zero padding).</summary>
+    public ReadOnlyMemory<byte> Trailer { get; init; }
+
+    public override byte Kind => TcpOptionKind.EndOfOptionList;
+    public override int Length => 1 + Trailer.Length;
+    public override void Write(Span<byte> destination)
+    {
+        destination[0] = 0;
+        Trailer.Span.CopyTo(destination[1..]);
+    }
+}
+
+/// <summary>No-operation (kind 1), used for alignment.</summary>
+public sealed class NopOption : TcpOption
+{
+    public static readonly NopOption Instance = new();
+    public override byte Kind => TcpOptionKind.NoOperation;
+    public override int Length => 1;
+    public override void Write(Span<byte> destination) => destination[0] = 1;
+}
+
+/// <summary>Maximum segment size (kind 2, RFC 9293).</summary>
+public sealed class MssOption(ushort value) : TcpTlvOption
+{
+    public ushort Value { get; } = value;
+    public override byte Kind => TcpOptionKind.MaximumSegmentSize;
+    public override int DataLength => 2;
+    protected override void WriteData(Span<byte> d) => BinaryPrimitives.WriteUInt16BigEndian(d, Value);
+}
+
+/// <summary>Window scale (kind 3, RFC 7323).</summary>
+public sealed class WindowScaleOption(byte shift) : TcpTlvOption
+{
+    public byte Shift { get; } = shift;
+    public override byte Kind => TcpOptionKind.WindowScale;
+    public override int DataLength => 1;
+    protected override void WriteData(Span<byte> d) => d[0] = Shift;
+}
+
+/// <summary>SACK permitted (kind 4, RFC 2018).</summary>
+public sealed class SackPermittedOption : TcpTlvOption
+{
+    public static readonly SackPermittedOption Instance = new();
+    public override byte Kind => TcpOptionKind.SackPermitted;
+    public override int DataLength => 0;
+    protected override void WriteData(Span<byte> d) { }
+}
+
+/// <summary>One SACK block: the received range [Left, Right).</summary>
+public readonly record struct SackBlock(SeqNumber Left, SeqNumber Right);
+
+/// <summary>Selective acknowledgment (kind 5, RFC 2018) with one to four blocks.</summary>
+public sealed class SackOption(ImmutableArray<SackBlock> blocks) : TcpTlvOption
+{
+    public SackOption(params SackBlock[] blocks) : this(ImmutableArray.Create(blocks)) { }
+    public ImmutableArray<SackBlock> Blocks { get; } = blocks.IsDefault ? [] : blocks;
+    public override byte Kind => TcpOptionKind.Sack;
+    public override int DataLength => Blocks.Length * 8;
+    protected override void WriteData(Span<byte> d)
+    {
+        for (int i = 0; i < Blocks.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(d[(i * 8)..], Blocks[i].Left.Value);
+            BinaryPrimitives.WriteUInt32BigEndian(d[(i * 8 + 4)..], Blocks[i].Right.Value);
+        }
+    }
+}
+
+/// <summary>Timestamps (kind 8, RFC 7323).</summary>
+public sealed class TimestampsOption(uint value, uint echo) : TcpTlvOption
+{
+    public uint Value { get; } = value;
+    public uint Echo { get; } = echo;
+    public override byte Kind => TcpOptionKind.Timestamps;
+    public override int DataLength => 8;
+    protected override void WriteData(Span<byte> d)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(d, Value);
+        BinaryPrimitives.WriteUInt32BigEndian(d[4..], Echo);
+    }
+}
+
+/// <summary>TCP MD5 signature (kind 19, RFC 2385): a 16-byte digest.</summary>
+public sealed class Md5SignatureOption(ReadOnlyMemory<byte> digest) : TcpTlvOption
+{
+    public ReadOnlyMemory<byte> Digest { get; } = digest;
+    public override byte Kind => TcpOptionKind.Md5Signature;
+    public override int DataLength => Digest.Length;
+    protected override void WriteData(Span<byte> d) => Digest.Span.CopyTo(d);
+}
+
+/// <summary>TCP Authentication Option (kind 29, RFC 5925).</summary>
+public sealed class TcpAoOption(byte keyId, byte rNextKeyId, ReadOnlyMemory<byte> mac) : TcpTlvOption
+{
+    public byte KeyId { get; } = keyId;
+    public byte RNextKeyId { get; } = rNextKeyId;
+    public ReadOnlyMemory<byte> Mac { get; } = mac;
+    public override byte Kind => TcpOptionKind.TcpAuthentication;
+    public override int DataLength => 2 + Mac.Length;
+    protected override void WriteData(Span<byte> d)
+    {
+        d[0] = KeyId;
+        d[1] = RNextKeyId;
+        Mac.Span.CopyTo(d[2..]);
+    }
+}
+
+/// <summary>TCP Fast Open cookie (kind 34, RFC 7413); an empty cookie is a cookie request.</summary>
+public sealed class FastOpenOption(ReadOnlyMemory<byte> cookie) : TcpTlvOption
+{
+    public ReadOnlyMemory<byte> Cookie { get; } = cookie;
+    public override byte Kind => TcpOptionKind.FastOpen;
+    public override int DataLength => Cookie.Length;
+    protected override void WriteData(Span<byte> d) => Cookie.Span.CopyTo(d);
+}
+
+/// <summary>Experimental option (kind 253 or 254) with a 16-bit ExID (RFC 6994).</summary>
+public sealed class ExperimentalOption : TcpTlvOption
+{
+    public ExperimentalOption(byte kind, ushort exId, ReadOnlyMemory<byte> data)
+    {
+        if (kind != TcpOptionKind.Experimental1 && kind != TcpOptionKind.Experimental2)
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "Experimental options are kind 253 or 254.");
+        ExperimentKind = kind;
+        ExId = exId;
+        Data = data;
+    }
+    public byte ExperimentKind { get; }
+    public ushort ExId { get; }
+    public ReadOnlyMemory<byte> Data { get; }
+    public override byte Kind => ExperimentKind;
+    public override int DataLength => 2 + Data.Length;
+    protected override void WriteData(Span<byte> d)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(d, ExId);
+        Data.Span.CopyTo(d[2..]);
+    }
+}
+
+/// <summary>
+/// Any kind with any bytes: unknown kinds, or known kinds built wrong on purpose.
+/// <see cref="TcpTlvOption.DeclaredLengthOverride"/> writes a length byte that lies;
+/// <see cref="OmitLength"/> writes the kind byte and data with no length byte at all.
+/// </summary>
+public sealed class RawOption(byte kind, ReadOnlyMemory<byte> data) : TcpOption
+{
+    private readonly byte _kind = kind;
+    public ReadOnlyMemory<byte> Data { get; } = data;
+    /// <summary>The length byte to write instead of the real length.</summary>
+    public byte? DeclaredLengthOverride { get; init; }
+    /// <summary>Write only the kind byte (then <see cref="Data"/>, if any).</summary>
+    public bool OmitLength { get; init; }
+    public override byte Kind => _kind;
+    public override int Length => (OmitLength ? 1 : 2) + Data.Length;
+    /// <summary>The value written in the length byte.</summary>
+    public int DeclaredLength => OmitLength ? -1 : DeclaredLengthOverride ?? 2 + Data.Length;
+    public override void Write(Span<byte> destination)
+    {
+        destination[0] = _kind;
+        if (OmitLength)
+        {
+            Data.Span.CopyTo(destination[1..]);
+            return;
+        }
+        destination[1] = (byte)DeclaredLength;
+        Data.Span.CopyTo(destination[2..]);
+    }
+}
+
+/// <summary>
+/// An option found broken on the wire, kept exactly as found so that nothing is lost and
+/// re-encoding gives the same bytes.
+/// </summary>
+public sealed class MalformedOption(byte kind, int declaredLength, ReadOnlyMemory<byte> data, OptionProblem problem) : TcpOption
+{
+    private readonly byte _kind = kind;
+    /// <summary>The length byte as found, or -1 when there was none.</summary>
+    public int DeclaredLength { get; } = declaredLength;
+    /// <summary>The bytes after kind (and length) that were taken as this option's.</summary>
+    public ReadOnlyMemory<byte> Data { get; } = data;
+    public OptionProblem Problem { get; } = problem;
+    public override bool IsMalformed => true;
+    public override byte Kind => _kind;
+    public override int Length => (DeclaredLength < 0 ? 1 : 2) + Data.Length;
+    public override void Write(Span<byte> destination)
+    {
+        destination[0] = _kind;
+        if (DeclaredLength < 0)
+        {
+            Data.Span.CopyTo(destination[1..]);
+            return;
+        }
+        destination[1] = (byte)DeclaredLength;
+        Data.Span.CopyTo(destination[2..]);
+    }
+
+    /// <summary>One sentence saying what is wrong.</summary>
+    public string Describe() => Problem switch
+    {
+        OptionProblem.MissingLength => $"option kind {Kind} has no length byte",
+        OptionProblem.LengthTooSmall => $"option kind {Kind} declares length {DeclaredLength}, less than 2",
+        OptionProblem.RunsPastHeader => $"option kind {Kind} declares length {DeclaredLength} but only {Data.Length + 2} bytes remain",
+        OptionProblem.BadLength => $"option kind {Kind} has length {DeclaredLength}, which its specification does not allow",
+        _ => $"option kind {Kind} is malformed",
+    };
+}

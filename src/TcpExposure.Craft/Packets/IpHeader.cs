@@ -1,0 +1,106 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using TcpExposure.Craft.Wire;
+
+namespace TcpExposure.Craft.Packets;
+
+/// <summary>The IP layer of a crafted or parsed segment: <see cref="Ipv4Header"/> or <see cref="Ipv6Header"/>.</summary>
+public abstract record IpHeader
+{
+    /// <summary>Source address; its family must match the header's.</summary>
+    public required IPAddress Source { get; init; }
+    /// <summary>Destination address.</summary>
+    public required IPAddress Destination { get; init; }
+    /// <summary>The protocol (IPv4) or next header (IPv6) field. 6 is TCP.</summary>
+    public byte Protocol { get; init; } = 6;
+    /// <summary>TTL or hop limit.</summary>
+    public byte Ttl { get; init; } = 64;
+
+    /// <summary>Bytes the IP header occupies.</summary>
+    public abstract int HeaderLength { get; }
+    /// <summary>Writes the header for a payload of <paramref name="payloadLength"/> bytes.</summary>
+    public abstract void Write(Span<byte> destination, int payloadLength);
+    /// <summary>The pseudo-header sum for an upper-layer segment of <paramref name="length"/> bytes.</summary>
+    public abstract uint PseudoHeaderSum(int length);
+    public abstract AddressFamily Family { get; }
+}
+
+/// <summary>
+/// An IPv4 header (RFC 791). Every field can be set; <see cref="Checksum"/>,
+/// <see cref="TotalLength"/> and <see cref="HeaderLengthWords"/> are computed unless given,
+/// so a wrong one can be written on purpose.
+/// </summary>
+public sealed record Ipv4Header : IpHeader
+{
+    public byte Tos { get; init; }
+    public ushort Identification { get; init; }
+    public bool ReservedFlag { get; init; }
+    public bool DontFragment { get; init; }
+    public bool MoreFragments { get; init; }
+    /// <summary>Fragment offset in 8-byte units (13 bits).</summary>
+    public ushort FragmentOffset { get; init; }
+    /// <summary>IP options, written as given after the fixed header; padded with zeros to a multiple of 4.</summary>
+    public ReadOnlyMemory<byte> Options { get; init; }
+    /// <summary>The IHL field to write instead of the real one (in 32-bit words, 0-15).</summary>
+    public byte? HeaderLengthWords { get; init; }
+    /// <summary>The total length to write instead of the real one.</summary>
+    public ushort? TotalLength { get; init; }
+    /// <summary>The header checksum to write instead of the computed one (0 leaves it for the kernel).</summary>
+    public ushort? Checksum { get; init; }
+    /// <summary>The version nibble (4 unless crafting nonsense).</summary>
+    public byte Version { get; init; } = 4;
+
+    public override AddressFamily Family => AddressFamily.InterNetwork;
+    public override int HeaderLength => 20 + ((Options.Length + 3) & ~3);
+
+    public override void Write(Span<byte> d, int payloadLength)
+    {
+        int hl = HeaderLength;
+        d[0] = (byte)((Version << 4) | ((HeaderLengthWords ?? (byte)(hl / 4)) & 0x0F));
+        d[1] = Tos;
+        BinaryPrimitives.WriteUInt16BigEndian(d[2..], TotalLength ?? (ushort)(hl + payloadLength));
+        BinaryPrimitives.WriteUInt16BigEndian(d[4..], Identification);
+        BinaryPrimitives.WriteUInt16BigEndian(d[6..], (ushort)((ReservedFlag ? 0x8000 : 0) | (DontFragment ? 0x4000 : 0)
+            | (MoreFragments ? 0x2000 : 0) | (FragmentOffset & 0x1FFF)));
+        d[8] = Ttl;
+        d[9] = Protocol;
+        d[10] = d[11] = 0;
+        Source.TryWriteBytes(d[12..16], out _);
+        Destination.TryWriteBytes(d[16..20], out _);
+        if (!Options.IsEmpty)
+        {
+            Options.Span.CopyTo(d[20..]);
+            d[(20 + Options.Length)..hl].Clear();
+        }
+        ushort sum = Checksum ?? Wire.Checksum.Compute(d[..hl]);
+        BinaryPrimitives.WriteUInt16BigEndian(d[10..], sum);
+    }
+
+    public override uint PseudoHeaderSum(int length) => Wire.Checksum.PseudoHeaderSum(Source, Destination, Protocol, length);
+}
+
+/// <summary>An IPv6 base header (RFC 8200); extension headers are not crafted.</summary>
+public sealed record Ipv6Header : IpHeader
+{
+    public byte TrafficClass { get; init; }
+    /// <summary>Flow label (20 bits).</summary>
+    public uint FlowLabel { get; init; }
+    /// <summary>The payload length to write instead of the real one.</summary>
+    public ushort? PayloadLength { get; init; }
+
+    public override AddressFamily Family => AddressFamily.InterNetworkV6;
+    public override int HeaderLength => 40;
+
+    public override void Write(Span<byte> d, int payloadLength)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(d, (6u << 28) | ((uint)TrafficClass << 20) | (FlowLabel & 0xFFFFF));
+        BinaryPrimitives.WriteUInt16BigEndian(d[4..], PayloadLength ?? (ushort)payloadLength);
+        d[6] = Protocol;
+        d[7] = Ttl;
+        Source.TryWriteBytes(d[8..24], out _);
+        Destination.TryWriteBytes(d[24..40], out _);
+    }
+
+    public override uint PseudoHeaderSum(int length) => Wire.Checksum.PseudoHeaderSum(Source, Destination, Protocol, length);
+}

@@ -1,0 +1,156 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using TcpExposure.Craft.Options;
+using TcpExposure.Craft.Wire;
+
+namespace TcpExposure.Craft.Packets;
+
+/// <summary>
+/// An IP packet carrying one TCP segment, as an immutable value: every header field, the typed
+/// options and the payload. Lengths and checksums are computed when encoding, unless an override
+/// asks for a wrong one. <see cref="Encode"/> writes into a caller's buffer and allocates nothing.
+/// </summary>
+public sealed record TcpSegment
+{
+    /// <summary>The IP header (addresses, TTL, ...).</summary>
+    public required IpHeader Ip { get; init; }
+    public ushort SourcePort { get; init; }
+    public ushort DestinationPort { get; init; }
+    public SeqNumber Sequence { get; init; }
+    public SeqNumber Acknowledgment { get; init; }
+    public TcpFlags Flags { get; init; }
+    /// <summary>The three reserved bits (0-7) between the data offset and NS/AE.</summary>
+    public byte Reserved { get; init; }
+    public ushort Window { get; init; }
+    public ushort UrgentPointer { get; init; }
+    /// <summary>Options in wire order. Their total is padded with zero bytes to a multiple of 4.</summary>
+    public ImmutableArray<TcpOption> Options { get; init; } = [];
+    public ReadOnlyMemory<byte> Payload { get; init; }
+    /// <summary>The data offset (in 32-bit words) to write instead of the real one.</summary>
+    public byte? DataOffset { get; init; }
+    /// <summary>The TCP checksum to write instead of the computed one.</summary>
+    public ushort? Checksum { get; init; }
+
+    /// <summary>A segment from <paramref name="source"/> to <paramref name="destination"/> with defaults elsewhere.</summary>
+    public static TcpSegment Create(IPEndPoint source, IPEndPoint destination, TcpFlags flags = TcpFlags.None)
+    {
+        if (source.AddressFamily != destination.AddressFamily)
+            throw new ArgumentException("Source and destination must be of the same address family.", nameof(destination));
+        IpHeader ip = source.AddressFamily == AddressFamily.InterNetworkV6
+            ? new Ipv6Header { Source = source.Address, Destination = destination.Address }
+            : new Ipv4Header { Source = source.Address, Destination = destination.Address };
+        return new TcpSegment { Ip = ip, SourcePort = (ushort)source.Port, DestinationPort = (ushort)destination.Port, Flags = flags };
+    }
+
+    /// <summary>Bytes of option space the options take, before padding.</summary>
+    public int OptionsLength
+    {
+        get
+        {
+            int n = 0;
+            foreach (var o in Options.AsSpan()) n += o.Length;
+            return n;
+        }
+    }
+
+    /// <summary>TCP header length including padded options.</summary>
+    public int TcpHeaderLength => 20 + ((OptionsLength + 3) & ~3);
+
+    /// <summary>TCP header, options and payload.</summary>
+    public int TcpLength => TcpHeaderLength + Payload.Length;
+
+    /// <summary>Bytes <see cref="Encode"/> writes.</summary>
+    public int GetEncodedLength() => Ip.HeaderLength + TcpLength;
+
+    /// <summary>Sequence space the segment takes: payload plus SYN and FIN.</summary>
+    public int SequenceLength => Payload.Length + Flags.SequenceLength();
+
+    /// <summary>Encodes the whole packet; throws when <paramref name="destination"/> is too small.</summary>
+    public int Encode(Span<byte> destination)
+    {
+        if (DataOffset is null && OptionsLength > TcpOptionKind.MaxOptionSpace)
+            throw new InvalidOperationException($"The options take {OptionsLength} bytes; a TCP header holds at most 40 (set DataOffset to write them anyway).");
+        if (!TryEncode(destination, out int written))
+            throw new ArgumentException($"The buffer holds {destination.Length} bytes; the segment needs {GetEncodedLength()}.", nameof(destination));
+        return written;
+    }
+
+    /// <summary>Encodes the whole packet into <paramref name="destination"/>; false when it does not fit.</summary>
+    public bool TryEncode(Span<byte> destination, out int written)
+    {
+        int ipLen = Ip.HeaderLength;
+        int tcpLen = TcpLength;
+        written = ipLen + tcpLen;
+        if (destination.Length < written || (DataOffset is null && OptionsLength > TcpOptionKind.MaxOptionSpace))
+        {
+            written = 0;
+            return false;
+        }
+        Ip.Write(destination, tcpLen);
+        EncodeTcp(destination.Slice(ipLen, tcpLen), Ip.PseudoHeaderSum(tcpLen));
+        return true;
+    }
+
+    /// <summary>Encodes only the TCP part (for raw sockets where the kernel writes the IP header).</summary>
+    public int EncodeTcp(Span<byte> destination)
+    {
+        int tcpLen = TcpLength;
+        if (destination.Length < tcpLen)
+            throw new ArgumentException($"The buffer holds {destination.Length} bytes; the TCP segment needs {tcpLen}.", nameof(destination));
+        EncodeTcp(destination[..tcpLen], Ip.PseudoHeaderSum(tcpLen));
+        return tcpLen;
+    }
+
+    private void EncodeTcp(Span<byte> d, uint pseudo)
+    {
+        int hl = TcpHeaderLength;
+        BinaryPrimitives.WriteUInt16BigEndian(d, SourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(d[2..], DestinationPort);
+        BinaryPrimitives.WriteUInt32BigEndian(d[4..], Sequence.Value);
+        BinaryPrimitives.WriteUInt32BigEndian(d[8..], Acknowledgment.Value);
+        int offset = DataOffset ?? hl / 4;
+        BinaryPrimitives.WriteUInt16BigEndian(d[12..], (ushort)((offset << 12) | ((Reserved & 7) << 9) | ((int)Flags & 0x1FF)));
+        BinaryPrimitives.WriteUInt16BigEndian(d[14..], Window);
+        d[16] = d[17] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(d[18..], UrgentPointer);
+        int at = 20;
+        foreach (var o in Options.AsSpan())
+        {
+            o.Write(d[at..]);
+            at += o.Length;
+        }
+        d[at..hl].Clear();
+        Payload.Span.CopyTo(d[hl..]);
+        ushort sum = Checksum ?? Wire.Checksum.ComputeTransport(pseudo, d);
+        BinaryPrimitives.WriteUInt16BigEndian(d[16..], sum);
+    }
+
+    /// <summary>The packet's bytes in a new array.</summary>
+    public byte[] ToArray()
+    {
+        var bytes = new byte[GetEncodedLength()];
+        Encode(bytes);
+        return bytes;
+    }
+
+    /// <summary>The checksum <see cref="Encode"/> computes when no override is set.</summary>
+    public ushort ComputeChecksum()
+    {
+        var copy = this with { Checksum = null };
+        var bytes = copy.ToArray();
+        return BinaryPrimitives.ReadUInt16BigEndian(bytes.AsSpan(Ip.HeaderLength + 16));
+    }
+
+    /// <summary>The same segment with a TCP checksum that is wrong by design (the right one with every bit flipped, or 1 if that is 0).</summary>
+    public TcpSegment WithWrongChecksum()
+    {
+        ushort right = ComputeChecksum();
+        return this with { Checksum = right == 0xFFFF ? (ushort)1 : (ushort)~right };
+    }
+
+    /// <summary>Parses a packet into a value; see <see cref="SegmentParser"/>.</summary>
+    public static SegmentParseResult Parse(ReadOnlySpan<byte> packet, MptcpDialect dialect = MptcpDialect.Auto)
+        => SegmentParser.Parse(packet, dialect);
+}

@@ -1,0 +1,92 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace TcpExposure.Craft.Wire;
+
+/// <summary>
+/// The Internet checksum (RFC 1071): one's-complement sum of 16-bit big-endian words, with the
+/// IPv4 and IPv6 pseudo-headers for TCP. Sums are accumulated 32 bits at a time in native order
+/// and swapped once at the end, which gives the same result (RFC 1071 section 2(B)).
+/// </summary>
+public static class Checksum
+{
+    /// <summary>The IPv4 header checksum over <paramref name="header"/>, whose checksum field must be zero or is skipped by the caller.</summary>
+    public static ushort Compute(ReadOnlySpan<byte> data) => Finish(Sum(data));
+
+    /// <summary>
+    /// One's-complement sum of <paramref name="data"/> as big-endian 16-bit words, folded to
+    /// 16 bits but not complemented. An odd trailing byte is padded with zero, as RFC 9293 says.
+    /// </summary>
+    public static uint Sum(ReadOnlySpan<byte> data, uint initial = 0)
+    {
+        ulong acc = 0;
+        ref byte r = ref MemoryMarshal.GetReference(data);
+        nint n = data.Length, i = 0;
+        for (; n - i >= 16; i += 16)
+        {
+            acc += Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref r, i));
+            acc += Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref r, i + 4));
+            acc += Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref r, i + 8));
+            acc += Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref r, i + 12));
+        }
+        for (; n - i >= 4; i += 4)
+            acc += Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref r, i));
+        if (n - i >= 2)
+        {
+            acc += Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref r, i));
+            i += 2;
+        }
+        uint tail = 0;
+        if (n - i == 1)
+            tail = (uint)Unsafe.Add(ref r, i) << 8; // big-endian position of a lone byte
+        uint native = Fold(acc);
+        uint be = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness((ushort)native) : native;
+        return Fold((ulong)be + tail + initial);
+    }
+
+    /// <summary>Folds a wide one's-complement accumulator to 16 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint Fold(ulong acc)
+    {
+        acc = (acc & 0xFFFFFFFF) + (acc >> 32);
+        acc = (acc & 0xFFFF) + (acc >> 16);
+        acc = (acc & 0xFFFF) + (acc >> 16);
+        acc = (acc & 0xFFFF) + (acc >> 16);
+        return (uint)acc;
+    }
+
+    /// <summary>Complements a folded sum into the value written in a checksum field.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ushort Finish(uint sum) => (ushort)~Fold(sum);
+
+    /// <summary>Sum of the IPv4 pseudo-header (RFC 9293 section 3.1).</summary>
+    public static uint PseudoHeaderSumV4(ReadOnlySpan<byte> src, ReadOnlySpan<byte> dst, byte protocol, int length)
+        => Sum(dst, Sum(src, (uint)protocol + (uint)length));
+
+    /// <summary>Sum of the IPv6 pseudo-header (RFC 8200 section 8.1).</summary>
+    public static uint PseudoHeaderSumV6(ReadOnlySpan<byte> src, ReadOnlySpan<byte> dst, byte nextHeader, int length)
+        => Sum(dst, Sum(src, Fold((ulong)nextHeader + (uint)(length >> 16) + (uint)(length & 0xFFFF))));
+
+    /// <summary>Sum of the pseudo-header for a pair of addresses of either family.</summary>
+    public static uint PseudoHeaderSum(IPAddress src, IPAddress dst, byte protocol, int length)
+    {
+        Span<byte> s = stackalloc byte[16];
+        Span<byte> d = stackalloc byte[16];
+        src.TryWriteBytes(s, out int sl);
+        dst.TryWriteBytes(d, out int dl);
+        return src.AddressFamily == AddressFamily.InterNetworkV6
+            ? PseudoHeaderSumV6(s[..sl], d[..dl], protocol, length)
+            : PseudoHeaderSumV4(s[..sl], d[..dl], protocol, length);
+    }
+
+    /// <summary>The TCP (or UDP) checksum of <paramref name="segment"/>, whose checksum field must be zero.</summary>
+    public static ushort ComputeTransport(uint pseudoHeaderSum, ReadOnlySpan<byte> segment)
+        => Finish(Sum(segment, pseudoHeaderSum));
+
+    /// <summary>True when a segment including its checksum field sums to 0xFFFF.</summary>
+    public static bool VerifyTransport(uint pseudoHeaderSum, ReadOnlySpan<byte> segment)
+        => Fold(Sum(segment, pseudoHeaderSum)) == 0xFFFF;
+}

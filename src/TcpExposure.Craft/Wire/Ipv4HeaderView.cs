@@ -1,0 +1,56 @@
+using System.Buffers.Binary;
+
+namespace TcpExposure.Craft.Wire;
+
+/// <summary>
+/// A view over an IPv4 header. Built only by <see cref="TryCreate"/>, which checks that the
+/// 20-byte fixed part and the IHL-declared options are present, so no accessor reads out of bounds.
+/// </summary>
+public readonly ref struct Ipv4HeaderView
+{
+    /// <summary>The header bytes, exactly IHL*4 long.</summary>
+    public readonly ReadOnlySpan<byte> Bytes;
+
+    private Ipv4HeaderView(ReadOnlySpan<byte> bytes) => Bytes = bytes;
+
+    /// <summary>The fixed header length.</summary>
+    public const int MinLength = 20;
+
+    /// <summary>Wraps the header at the start of <paramref name="packet"/>; false when it is short or not IPv4.</summary>
+    public static bool TryCreate(ReadOnlySpan<byte> packet, out Ipv4HeaderView view)
+    {
+        view = default;
+        if (packet.Length < MinLength || packet[0] >> 4 != 4)
+            return false;
+        int ihl = (packet[0] & 0x0F) * 4;
+        if (ihl < MinLength || ihl > packet.Length)
+            return false;
+        view = new Ipv4HeaderView(packet[..ihl]);
+        return true;
+    }
+
+    public int Version => Bytes[0] >> 4;
+    /// <summary>Header length in bytes (IHL * 4).</summary>
+    public int HeaderLength => (Bytes[0] & 0x0F) * 4;
+    public byte Tos => Bytes[1];
+    public ushort TotalLength => BinaryPrimitives.ReadUInt16BigEndian(Bytes[2..]);
+    public ushort Identification => BinaryPrimitives.ReadUInt16BigEndian(Bytes[4..]);
+    /// <summary>The 3 flag bits and 13-bit fragment offset as one word.</summary>
+    public ushort FlagsAndFragment => BinaryPrimitives.ReadUInt16BigEndian(Bytes[6..]);
+    public bool ReservedFlag => (FlagsAndFragment & 0x8000) != 0;
+    public bool DontFragment => (FlagsAndFragment & 0x4000) != 0;
+    public bool MoreFragments => (FlagsAndFragment & 0x2000) != 0;
+    /// <summary>Fragment offset in 8-byte units.</summary>
+    public ushort FragmentOffset => (ushort)(FlagsAndFragment & 0x1FFF);
+    public byte Ttl => Bytes[8];
+    public byte Protocol => Bytes[9];
+    public ushort HeaderChecksum => BinaryPrimitives.ReadUInt16BigEndian(Bytes[10..]);
+    public ReadOnlySpan<byte> Source => Bytes.Slice(12, 4);
+    public ReadOnlySpan<byte> Destination => Bytes.Slice(16, 4);
+    /// <summary>Source address as a host-order integer (the legacy representation).</summary>
+    public uint SourceValue => BinaryPrimitives.ReadUInt32BigEndian(Bytes[12..]);
+    public uint DestinationValue => BinaryPrimitives.ReadUInt32BigEndian(Bytes[16..]);
+    public ReadOnlySpan<byte> Options => Bytes[MinLength..];
+    /// <summary>True when the header checksum is right.</summary>
+    public bool ChecksumValid => Checksum.Fold(Checksum.Sum(Bytes)) == 0xFFFF;
+}

@@ -1,0 +1,71 @@
+using System.Buffers.Binary;
+
+namespace TcpExposure.Craft.Wire;
+
+/// <summary>
+/// A view over a TCP header. <see cref="TryCreate"/> checks that the 20-byte fixed part is there;
+/// the option space is what the data offset declares, cut to the bytes actually present, so a data
+/// offset that lies never makes an accessor read out of bounds (see <see cref="OffsetProblem"/>).
+/// </summary>
+public readonly ref struct TcpHeaderView
+{
+    /// <summary>The TCP segment bytes: header, options and payload.</summary>
+    public readonly ReadOnlySpan<byte> Bytes;
+    private readonly int _headerLength;
+
+    private TcpHeaderView(ReadOnlySpan<byte> bytes, int headerLength)
+    {
+        Bytes = bytes;
+        _headerLength = headerLength;
+    }
+
+    public const int MinLength = 20;
+
+    /// <summary>Wraps the segment in <paramref name="segment"/>; false when the fixed header is short.</summary>
+    public static bool TryCreate(ReadOnlySpan<byte> segment, out TcpHeaderView view)
+    {
+        view = default;
+        if (segment.Length < MinLength)
+            return false;
+        int declared = (segment[12] >> 4) * 4;
+        int header = Math.Clamp(declared, MinLength, segment.Length);
+        view = new TcpHeaderView(segment, header);
+        return true;
+    }
+
+    public ushort SourcePort => BinaryPrimitives.ReadUInt16BigEndian(Bytes);
+    public ushort DestinationPort => BinaryPrimitives.ReadUInt16BigEndian(Bytes[2..]);
+    public SeqNumber Sequence => BinaryPrimitives.ReadUInt32BigEndian(Bytes[4..]);
+    public SeqNumber Acknowledgment => BinaryPrimitives.ReadUInt32BigEndian(Bytes[8..]);
+    /// <summary>The data offset field in 32-bit words, as found (it may lie).</summary>
+    public int DataOffset => Bytes[12] >> 4;
+    /// <summary>The three reserved bits between the data offset and NS/AE.</summary>
+    public int Reserved => (Bytes[12] >> 1) & 0x7;
+    public TcpFlags Flags => (TcpFlags)(BinaryPrimitives.ReadUInt16BigEndian(Bytes[12..]) & 0x1FF);
+    public ushort Window => BinaryPrimitives.ReadUInt16BigEndian(Bytes[14..]);
+    public ushort Checksum => BinaryPrimitives.ReadUInt16BigEndian(Bytes[16..]);
+    public ushort UrgentPointer => BinaryPrimitives.ReadUInt16BigEndian(Bytes[18..]);
+    /// <summary>The header length used for parsing: the data offset, clamped to what is present.</summary>
+    public int HeaderLength => _headerLength;
+    /// <summary>The option bytes (possibly fewer than the data offset promises).</summary>
+    public ReadOnlySpan<byte> OptionBytes => Bytes[MinLength.._headerLength];
+    public ReadOnlySpan<byte> Payload => Bytes[_headerLength..];
+    /// <summary>Walks the options without allocating.</summary>
+    public TcpOptionEnumerator Options => new(OptionBytes);
+
+    /// <summary>What is wrong with the data offset, if anything.</summary>
+    public DataOffsetProblem OffsetProblem
+        => DataOffset < 5 ? DataOffsetProblem.BelowMinimum
+         : DataOffset * 4 > Bytes.Length ? DataOffsetProblem.PastEnd
+         : DataOffsetProblem.None;
+}
+
+/// <summary>How a data offset can be wrong.</summary>
+public enum DataOffsetProblem : byte
+{
+    None,
+    /// <summary>Below 5 words: it cannot even cover the fixed header.</summary>
+    BelowMinimum,
+    /// <summary>It points past the end of the segment.</summary>
+    PastEnd,
+}

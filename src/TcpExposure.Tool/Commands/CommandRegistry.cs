@@ -1,0 +1,10 @@
+namespace TcpExposure.Tool.Commands;
+
+/// <summary>Every verb of the command; add new verbs here.</summary>
+public static class CommandRegistry
+{
+    public static readonly Type[] Verbs =
+    [
+        typeof(DemoCommand),
+    ];
+}

@@ -1,0 +1,22 @@
+using CommandLine;
+using TcpExposure.Tool.Commands;
+
+namespace TcpExposure.Tool;
+
+/// <summary>The <c>tcpexposure</c> command: one verb per job.</summary>
+public static class Program
+{
+    /// <summary>Exit codes: 0 success, 1 failure, 2 bad usage.</summary>
+    public static int Main(string[] args)
+    {
+        var parser = new Parser(s =>
+        {
+            s.HelpWriter = null;
+            s.CaseInsensitiveEnumValues = true;
+        });
+        var result = parser.ParseArguments(args, CommandRegistry.Verbs);
+        return result.MapResult(
+            (ICommand cmd) => CommandRunner.Run(cmd),
+            errors => CommandRunner.Usage(result, errors));
+    }
+}
