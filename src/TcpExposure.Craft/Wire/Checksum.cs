@@ -13,7 +13,7 @@ namespace TcpExposure.Craft.Wire;
 /// </summary>
 public static class Checksum
 {
-    /// <summary>The IPv4 header checksum over <paramref name="header"/>, whose checksum field must be zero or is skipped by the caller.</summary>
+    /// <summary>The finished checksum of <paramref name="data"/> (an IPv4 header with its checksum field zero, say).</summary>
     public static ushort Compute(ReadOnlySpan<byte> data) => Finish(Sum(data));
 
     /// <summary>
