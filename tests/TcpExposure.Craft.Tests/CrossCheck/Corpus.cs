@@ -13,6 +13,10 @@ internal sealed record CorpusEntry(int Index, string Name, TcpSegment Segment, b
     public bool Malformed { get; init; }
     /// <summary>The TCP checksum is wrong on purpose; tshark must call it bad.</summary>
     public bool WrongTcpChecksum { get; init; }
+    /// <summary>An IPv4 fragment (MF set or an offset): tshark, not reassembling, is only asked about the IP header.</summary>
+    public bool Fragment { get; init; }
+    /// <summary>The IPv4 header checksum is wrong on purpose.</summary>
+    public bool WrongIpChecksum { get; init; }
     /// <summary>The pre-RFC MPTCP options of the legacy tools (kind 30 len 14, 31, 32), which tshark reads as something else.</summary>
     public bool LegacyMptcp { get; init; }
 }
@@ -215,6 +219,20 @@ internal static class Corpus
         foreach (var (name, options, offset) in MalformedSets())
             foreach (bool v6 in new[] { false, true })
                 Add($"{name}/{(v6 ? "v6" : "v4")}", Base(v6, k++) with { Options = [.. options], DataOffset = offset }, malformed: true);
+
+        // IPv4 fragment fields, the reserved ("evil") bit and a wrong header checksum.
+        Ipv4Header V4Of(TcpSegment b) => (Ipv4Header)b.Ip;
+        var f = Base(false, k++);
+        list.Add(new CorpusEntry(list.Count, "ip-first-fragment", f = f with { Ip = V4Of(f) with { MoreFragments = true, DontFragment = false } }, f.ToArray()) { Fragment = true });
+        f = Base(false, k++);
+        list.Add(new CorpusEntry(list.Count, "ip-later-fragment", f = f with { Ip = V4Of(f) with { FragmentOffset = 185, DontFragment = false } }, f.ToArray()) { Fragment = true });
+        f = Base(false, k++);
+        list.Add(new CorpusEntry(list.Count, "ip-middle-fragment", f = f with { Ip = V4Of(f) with { FragmentOffset = 8191, MoreFragments = true, DontFragment = false } }, f.ToArray()) { Fragment = true });
+        f = Base(false, k++);
+        Add("ip-evil-bit", f with { Ip = V4Of(f) with { ReservedFlag = true } });
+        f = Base(false, k++);
+        ushort rightIp = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(f.ToArray().AsSpan(10));
+        list.Add(new CorpusEntry(list.Count, "ip-wrong-checksum", f = f with { Ip = V4Of(f) with { Checksum = (ushort)~rightIp } }, f.ToArray()) { WrongIpChecksum = true });
 
         for (int i = 0; i < 4; i++)
             Add($"wrong-checksum-{i}", (Base(i % 2 == 1, k++) with { Options = [new MssOption(1460)] }).WithWrongChecksum(), wrong: true);

@@ -62,7 +62,7 @@ internal static class TsharkExpectation
         int ipLen = s.Ip.HeaderLength;
         if (s.Ip is Ipv4Header ip4)
         {
-            Add("ip.checksum.status", 1);
+            Add("ip.checksum.status", e.WrongIpChecksum ? 0 : 1);
             Add("ip.hdr_len", ipLen);
             Add("ip.len", bytes.Length);
             Add("ip.id", $"0x{ip4.Identification:x4}");
@@ -102,8 +102,8 @@ internal static class TsharkExpectation
         Add("tcp.checksum.status", e.WrongTcpChecksum ? 0 : 1);
 
         var compared = new List<string>(IpFields);
-        compared.AddRange(TcpBaseFields);
-        if (!e.Malformed)
+        if (!e.Fragment) compared.AddRange(TcpBaseFields);
+        if (!e.Malformed && !e.Fragment)
         {
             compared.AddRange(TcpOptionAndPayloadFields);
             if (!e.LegacyMptcp) compared.AddRange(MptcpFields);
