@@ -12,7 +12,7 @@ namespace TcpExposure.Craft.Transport;
 /// </summary>
 /// <remarks>
 /// Only creation needs the namespace: do the <c>socket()</c>/<c>pcap_activate()</c> inside
-/// <paramref name="create"/>, return the handle, and use it anywhere. Async continuations inside
+/// the delegate, return the handle, and use it anywhere. Async continuations inside
 /// the delegate would resume on pool threads in the original namespace, which is why the delegate
 /// is synchronous. Entering a namespace needs CAP_SYS_ADMIN.
 /// </remarks>
