@@ -22,7 +22,7 @@ public static class CleanupRegistry
     /// </summary>
     /// <param name="action">Must not depend on other registrations; runs on any thread.</param>
     /// <param name="description">Names the action in the warning printed if it throws.</param>
-    public static IDisposable Register(Action action, string description)
+    public static CleanupRegistration Register(Action action, string description)
     {
         ArgumentNullException.ThrowIfNull(action);
         var registration = new Registration(action, description);
@@ -78,7 +78,7 @@ public static class CleanupRegistry
         }
     }
 
-    private sealed class Registration(Action action, string description) : IDisposable
+    private sealed class Registration(Action action, string description) : CleanupRegistration
     {
         private bool _done;
 
@@ -86,7 +86,20 @@ public static class CleanupRegistry
 
         public ManualResetEventSlim Finished { get; } = new();
 
-        public void Dispose()
+        public override void Forget()
+        {
+            lock (Gate)
+            {
+                if (_done)
+                    return;
+                _done = true;
+                if (Node is { List: not null })
+                    Pending.Remove(Node);
+            }
+            Finished.Set();
+        }
+
+        public override void Dispose()
         {
             lock (Gate)
             {
@@ -114,4 +127,21 @@ public static class CleanupRegistry
             }
         }
     }
+}
+
+/// <summary>
+/// A pending clean-up action. <see cref="Dispose"/> runs it now (once); <see cref="Forget"/>
+/// drops it without running it, for what must outlive the process (a detached test network).
+/// </summary>
+public abstract class CleanupRegistration : IDisposable
+{
+    private protected CleanupRegistration()
+    {
+    }
+
+    /// <summary>Runs the action now unless it already ran or was forgotten.</summary>
+    public abstract void Dispose();
+
+    /// <summary>Unregisters the action without running it.</summary>
+    public abstract void Forget();
 }

@@ -55,3 +55,17 @@ public class CleanupRegistryTests
         Assert.That(runs, Is.EqualTo(n));
     }
 }
+
+public class CleanupRegistryForgetTests
+{
+    [Test]
+    public void ForgetDropsTheActionWithoutRunningIt()
+    {
+        int runs = 0;
+        var handle = CleanupRegistry.Register(() => runs++, "forgotten");
+        handle.Forget();
+        handle.Dispose();
+        CleanupRegistry.RunAll();
+        Assert.That(runs, Is.Zero);
+    }
+}
