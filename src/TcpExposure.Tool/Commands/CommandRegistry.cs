@@ -7,5 +7,6 @@ public static class CommandRegistry
     [
         typeof(DemoCommand),
         typeof(TestbedCommand),
+        typeof(RstGuardCommand),
     ];
 }
