@@ -6,5 +6,7 @@ public static class CommandRegistry
     public static readonly Type[] Verbs =
     [
         typeof(DemoCommand),
+        typeof(TestbedCommand),
+        typeof(RstGuardCommand),
     ];
 }
