@@ -29,7 +29,7 @@ internal static class ExternalTool
         return null!;
     }
 
-    private static readonly Lazy<string> EmptyConfigDir = new(() => Directory.CreateTempSubdirectory("tcpexposure-wireshark-").FullName);
+    private static readonly Lazy<string> EmptyConfigDir = new(() => Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "tcpexposure-empty-wireshark-profile")).FullName);
 
     /// <summary>Runs a tool to completion and returns its standard output; fails the test on a non-zero exit or a timeout.</summary>
     public static string Run(string file, IEnumerable<string> args, string? stdin = null, int timeoutSeconds = 60)
