@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using TcpExposure.Craft.Packets;
 using TcpExposure.Craft.Wire;
 
@@ -21,9 +22,11 @@ public enum DrillFields
 public static class DrillSummary
 {
     /// <summary>The line for the IP packet in <paramref name="packet"/>; a line starting with <c>#</c> when it is not TCP.</summary>
+    // The stack buffer needs no zeroing: only what was written is read.
+    [SkipLocalsInit]
     public static string Format(ReadOnlySpan<byte> packet, DrillFields fields = DrillFields.Standard)
     {
-        Span<char> stack = stackalloc char[1024];
+        Span<char> stack = stackalloc char[512];
         var w = new CharWriter(stack);
         Write(packet, ref w, fields);
         if (!w.Overflow)

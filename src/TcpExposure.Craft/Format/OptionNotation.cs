@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using TcpExposure.Craft.Options;
 using TcpExposure.Craft.Wire;
 
@@ -42,6 +43,7 @@ public static class OptionNotation
     private const int StackChars = 512;
 
     /// <summary>One option in notation form.</summary>
+    [SkipLocalsInit]
     public static string Format(TcpOption option)
     {
         Span<char> stack = stackalloc char[StackChars];

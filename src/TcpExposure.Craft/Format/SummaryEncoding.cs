@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using TcpExposure.Craft.Packets;
 using TcpExposure.Craft.Wire;
 
@@ -10,6 +11,7 @@ internal static class SummaryEncoding
     internal delegate string Formatter<TArg>(ReadOnlySpan<byte> packet, TArg arg);
 
     /// <summary>Encodes <paramref name="segment"/> into a stack or pooled buffer and formats the bytes.</summary>
+    [SkipLocalsInit]
     public static string WithEncoded<TArg>(TcpSegment segment, TArg arg, Formatter<TArg> format)
     {
         ArgumentNullException.ThrowIfNull(segment);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using TcpExposure.Craft.Packets;
 using TcpExposure.Craft.Wire;
 
@@ -16,9 +17,11 @@ namespace TcpExposure.Craft.Format;
 public static class TcpdumpSummary
 {
     /// <summary>The line for the IP packet in <paramref name="packet"/>; packets that are not TCP get a short description.</summary>
+    // The stack buffer needs no zeroing: only what was written is read.
+    [SkipLocalsInit]
     public static string Format(ReadOnlySpan<byte> packet)
     {
-        Span<char> stack = stackalloc char[1024];
+        Span<char> stack = stackalloc char[512];
         var w = new CharWriter(stack);
         Write(packet, ref w);
         if (!w.Overflow)
