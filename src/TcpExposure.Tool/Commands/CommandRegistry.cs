@@ -6,5 +6,6 @@ public static class CommandRegistry
     public static readonly Type[] Verbs =
     [
         typeof(DemoCommand),
+        typeof(SendCommand),
     ];
 }
