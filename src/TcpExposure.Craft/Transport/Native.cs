@@ -10,6 +10,7 @@ internal static partial class Native
     public const int SoAttachFilter = 26;
     public const int SoTimestamp = 29;
     public const int SoRcvBuf = 8;
+    public const int SoMark = 36;
     public const int SoSndBuf = 7;
     public const int IpProtoIpv6 = 41;
     public const int Ipv6HdrIncl = 36;

@@ -15,6 +15,11 @@ public sealed record RawSocketTransportOptions
     public bool Receive { get; init; } = true;
     /// <summary>Kernel receive buffer of the capture socket in bytes (0 keeps the default).</summary>
     public int ReceiveBufferBytes { get; init; } = 4 << 20;
+    /// <summary>
+    /// Firewall mark (SO_MARK) on every packet sent, so netfilter rules can tell ours apart (the RST
+    /// guard lets packets marked <c>0x7478</c> through). Null leaves packets unmarked. Needs CAP_NET_ADMIN.
+    /// </summary>
+    public uint? FirewallMark { get; init; }
     /// <summary>Clock used when the kernel gives no receive timestamp.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
@@ -64,12 +69,16 @@ public sealed class RawSocketTransport : IPacketTransport
             _send4 = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Raw);
             if (options.Interface is { } ifname)
                 BindToDevice(_send4, ifname);
+            if (options.FirewallMark is { } mark4)
+                _send4.SetRawSocketOption(Native.SolSocket, Native.SoMark, BitConverter.GetBytes(mark4));
             try
             {
                 _send6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Raw, ProtocolType.Raw);
                 _send6.SetRawSocketOption(Native.IpProtoIpv6, Native.Ipv6HdrIncl, BitConverter.GetBytes(1));
                 if (options.Interface is { } ifname6)
                     BindToDevice(_send6, ifname6);
+                if (options.FirewallMark is { } mark6)
+                    _send6.SetRawSocketOption(Native.SolSocket, Native.SoMark, BitConverter.GetBytes(mark6));
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.ProtocolNotSupported)
             {
@@ -171,7 +180,22 @@ public sealed class RawSocketTransport : IPacketTransport
     }
 
     /// <summary>Sends one IP packet now; allocates nothing.</summary>
+    /// <exception cref="IOException">The kernel refused the packet (a netfilter rule dropped it, no route, too big).</exception>
     public void Send(ReadOnlySpan<byte> packet)
+    {
+        try
+        {
+            SendCore(packet);
+        }
+        catch (SocketException e)
+        {
+            throw new IOException(e.SocketErrorCode == SocketError.AccessDenied
+                ? "The kernel refused to send the packet: a firewall (netfilter) rule dropped it (EPERM)."
+                : $"The kernel refused to send the packet: {e.Message}.", e);
+        }
+    }
+
+    private void SendCore(ReadOnlySpan<byte> packet)
     {
         if (packet.Length < 20)
             throw new ArgumentException($"A packet of {packet.Length} bytes is too short to be IP.", nameof(packet));
@@ -204,7 +228,7 @@ public sealed class RawSocketTransport : IPacketTransport
     {
         try
         {
-            Send(packet);
+            SendCore(packet);
             return true;
         }
         catch (SocketException)

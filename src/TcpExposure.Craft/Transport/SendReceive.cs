@@ -57,15 +57,17 @@ public static class SendReceive
                 sent.Add(new SentPacket(i, p.Bytes, stamp));
                 run.WriteCapture(p.Bytes.Span, stamp);
             }
-            deadline.CancelAfter(options.Timeout);
+            run.ArmDeadline(deadline, time, options.Timeout);
         }
         catch
         {
             stop.Cancel();
             await receiving.ConfigureAwait(false);
+            run.DisarmDeadline();
             throw;
         }
         await receiving.ConfigureAwait(false);
+        run.DisarmDeadline();
         cancellationToken.ThrowIfCancellationRequested();
         return new SendReceiveResult(sent, run.Answers, run.StoppedEarly, time.GetElapsedTime(started), run.Seen);
     }
@@ -124,6 +126,40 @@ public static class SendReceive
         public IReadOnlyList<Answer> Answers
         {
             get { lock (_lock) return _answers.ToArray(); }
+        }
+
+        private ITimer? _deadlineTimer;
+
+        /// <summary>
+        /// Cancels <paramref name="deadline"/> once <paramref name="timeout"/> has passed by the precise
+        /// clock. .NET timers run on a coarse tick (CLOCK_MONOTONIC_COARSE: 4 ms at HZ=250) and may fire a
+        /// few milliseconds early, so an early firing re-arms for what is left instead of cutting short.
+        /// </summary>
+        public void ArmDeadline(CancellationTokenSource deadline, TimeProvider time, TimeSpan timeout)
+        {
+            long armed = time.GetTimestamp();
+            lock (_lock)
+            {
+                _deadlineTimer = time.CreateTimer(_ =>
+                {
+                    var left = timeout - time.GetElapsedTime(armed);
+                    if (left <= TimeSpan.Zero)
+                    {
+                        try { deadline.Cancel(); } catch (ObjectDisposedException) { }
+                        return;
+                    }
+                    lock (_lock) _deadlineTimer?.Change(left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left, Timeout.InfiniteTimeSpan);
+                }, null, timeout, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        public void DisarmDeadline()
+        {
+            lock (_lock)
+            {
+                _deadlineTimer?.Dispose();
+                _deadlineTimer = null;
+            }
         }
 
         public void MarkSending(int index) => Volatile.Write(ref _sending, index);
