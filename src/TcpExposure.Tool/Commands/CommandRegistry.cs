@@ -6,6 +6,8 @@ public static class CommandRegistry
     public static readonly Type[] Verbs =
     [
         typeof(DemoCommand),
+        typeof(TestbedCommand),
+        typeof(RstGuardCommand),
         typeof(SendCommand),
     ];
 }
