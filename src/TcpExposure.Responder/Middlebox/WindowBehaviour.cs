@@ -1,0 +1,24 @@
+using TcpExposure.Craft.Packets;
+
+namespace TcpExposure.Responder.Middlebox;
+
+/// <summary>
+/// Writes a fixed receive window into every segment toward the server (as window-clamping boxes
+/// do), so the server sees a window the client never advertised.
+/// </summary>
+public sealed class WindowBehaviour(ushort window) : IMiddleboxBehaviour
+{
+    public ushort Window { get; } = window;
+
+    public string Spec => $"window:{Window}";
+
+    public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
+    {
+        if (direction != MiddleboxDirection.ToServer || segment.Window == Window)
+        {
+            output.Add(new(segment, direction));
+            return;
+        }
+        output.Add(new(segment.Recomputed() with { Window = Window }, direction));
+    }
+}
