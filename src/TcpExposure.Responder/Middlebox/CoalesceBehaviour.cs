@@ -16,7 +16,7 @@ public sealed class CoalesceBehaviour : IMiddleboxBehaviour
     private readonly Dictionary<FlowId, TcpSegment> _held = [];
 
     /// <summary>Holds up to <paramref name="hold"/>, merging up to <paramref name="maxBytes"/> of payload.</summary>
-    public CoalesceBehaviour(TimeSpan hold, int maxBytes = 1460)
+    public CoalesceBehaviour(TimeSpan hold, int maxBytes = DefaultMaxBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(hold, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
@@ -26,6 +26,9 @@ public sealed class CoalesceBehaviour : IMiddleboxBehaviour
 
     /// <summary>The default hold time: long enough for a burst sent back to back, short against an RTO.</summary>
     public static readonly TimeSpan DefaultHold = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The default largest merged payload: a 1500-byte MTU less IP, TCP and 40 bytes of options.</summary>
+    public const int DefaultMaxBytes = 1400;
 
     public TimeSpan Hold { get; }
     public int MaxBytes { get; }

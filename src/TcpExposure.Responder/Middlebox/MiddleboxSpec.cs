@@ -59,7 +59,7 @@ public static class MiddleboxSpec
             case "coalesce":
                 Arity(0, 2);
                 int ms = p.Length > 1 ? Int(spec, p[1], 1, 10000, "hold time in ms") : (int)CoalesceBehaviour.DefaultHold.TotalMilliseconds;
-                int max = p.Length > 2 ? Int(spec, p[2], 2, 65535, "maximum payload") : 1460;
+                int max = p.Length > 2 ? Int(spec, p[2], 2, 65535, "maximum payload") : CoalesceBehaviour.DefaultMaxBytes;
                 return new CoalesceBehaviour(TimeSpan.FromMilliseconds(ms), max);
             case "proxy-ack":
                 Arity(0, 0);

@@ -42,6 +42,7 @@ public sealed partial class TestNetwork : IDisposable
     private readonly CleanupRegistration _cleanup;
     private readonly List<TestHost> _hosts = [];
     private bool _disposed;
+    private TcpExposure.Responder.Middlebox.MiddleboxForwarder? _middlebox;
 
     private TestNetwork(string prefix, TestNetworkOptions options)
     {
@@ -70,6 +71,9 @@ public sealed partial class TestNetwork : IDisposable
 
     /// <summary>The router carrying the impairments.</summary>
     public TestHost ImpairedRouter => _hosts[Options.ImpairedRouter];
+
+    /// <summary>The middlebox emulator on the impaired router when <see cref="TestNetworkOptions.Middlebox"/> is set.</summary>
+    public TcpExposure.Responder.Middlebox.MiddleboxForwarder? Middlebox => _middlebox;
 
     /// <summary>The host called <paramref name="name"/> (cli, srv, rtr, rtr1, ...; "rtr" also names rtr1).</summary>
     public TestHost this[string name] => Find(name) ??
@@ -224,6 +228,7 @@ public sealed partial class TestNetwork : IDisposable
         if (o.ClampMss is { } mss) imp.Add($"clamp MSS to {mss}");
         if (o.Nat) imp.Add("NAT toward srv");
         if (o.Mtu is { } mtu) imp.Add($"MTU {mtu}");
+        if (o.Middlebox is { } mb) imp.Add($"middlebox {mb}");
         if (imp.Count > 0)
             sb.Append(CultureInfo.InvariantCulture, $"  impairments on {ImpairedRouter.Name}: {string.Join("; ", imp)}\n");
         return sb.ToString();
@@ -249,6 +254,7 @@ public sealed partial class TestNetwork : IDisposable
 
     private void TearDown()
     {
+        Interlocked.Exchange(ref _middlebox, null)?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         lock (_processes)
         {
             foreach (var p in _processes)
@@ -332,6 +338,18 @@ public sealed partial class TestNetwork : IDisposable
         {
             progress?.Invoke($"adding impairments on {ImpairedRouter.Name}");
             AddImpairments(ImpairedRouter);
+        }
+
+        if (Options.Middlebox is { } spec)
+        {
+            progress?.Invoke($"starting the middlebox ({spec}) on {ImpairedRouter.Name}");
+            _middlebox = TcpExposure.Responder.Middlebox.MiddleboxForwarder.Start(new()
+            {
+                Namespace = ImpairedRouter.Namespace,
+                Left = "eth0",
+                Right = "eth1",
+                Behaviours = TcpExposure.Responder.Middlebox.MiddleboxSpec.Parse(spec),
+            });
         }
     }
 

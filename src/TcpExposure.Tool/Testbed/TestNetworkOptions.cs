@@ -36,6 +36,13 @@ public sealed record TestNetworkOptions
     /// </summary>
     public bool DisableOffloads { get; init; } = true;
 
+    /// <summary>
+    /// Middlebox behaviours (<see cref="TcpExposure.Responder.Middlebox.MiddleboxSpec"/>, e.g.
+    /// <c>strip:30:syn,seq-offset:1000</c>) the impaired router applies to the TCP it forwards
+    /// between eth0 and eth1, in this process; null: the kernel forwards TCP.
+    /// </summary>
+    public string? Middlebox { get; init; }
+
     /// <summary>Which router (1-based, counted from cli) carries the impairments.</summary>
     public int ImpairedRouter { get; init; } = 1;
 
@@ -62,6 +69,17 @@ public sealed record TestNetworkOptions
             throw new ArgumentException("Option kinds 0 (EOL) and 1 (NOP) cannot be stripped: they are padding, not options.");
         if (ClampMss is { } mss && (mss < 1 || mss > 65535))
             throw new ArgumentException($"The MSS to clamp to must be between 1 and 65535, not {mss}.");
+        if (Middlebox is not null)
+        {
+            try
+            {
+                TcpExposure.Responder.Middlebox.MiddleboxSpec.Parse(Middlebox);
+            }
+            catch (FormatException e)
+            {
+                throw new ArgumentException(e.Message, e);
+            }
+        }
         if (ImpairedRouter < 1 || ImpairedRouter > Routers)
             throw new ArgumentException($"The impaired router must be between 1 and {Routers}, not {ImpairedRouter}.");
     }
