@@ -156,7 +156,7 @@ public sealed class TestbedCommand : ICommand
         string name = Name ?? DefaultName;
         if (!TestNetwork.IsValidName(name))
             throw new UsageException($"Test network name '{name}' is not valid.");
-        Privileges.Require("Removing the test network (network namespaces)", Capability.SysAdmin);
+        Privileges.Require("Removing the test network", Capability.SysAdmin);
         int removed = TestNetwork.Destroy(name);
         bool hadState = TestbedState.Delete(name);
         if (removed == 0 && !hadState)

@@ -92,7 +92,7 @@ public sealed partial class TestNetwork : IDisposable
     {
         options ??= new TestNetworkOptions();
         options.Validate();
-        Privileges.Require("Building the test network (network namespaces)", Capability.SysAdmin, Capability.NetAdmin);
+        Privileges.Require("Building the test network", Capability.SysAdmin, Capability.NetAdmin);
         ExternalCommand.Require("ip", "iproute2", "Building the test network");
         if (options.HasImpairments)
         {
