@@ -8,5 +8,6 @@ public static class CommandRegistry
         typeof(DemoCommand),
         typeof(TestbedCommand),
         typeof(RstGuardCommand),
+        typeof(CraftCommand),
     ];
 }
