@@ -41,7 +41,9 @@ public sealed partial class TestNetwork : IDisposable
     private readonly List<Process> _processes = [];
     private readonly CleanupRegistration _cleanup;
     private readonly List<TestHost> _hosts = [];
-    private bool _disposed;
+    private readonly object _buildGate = new();
+    private volatile bool _disposed;
+    private bool _tornDown;
 
     private TestNetwork(string prefix, TestNetworkOptions options)
     {
@@ -265,11 +267,16 @@ public sealed partial class TestNetwork : IDisposable
             }
             _processes.Clear();
         }
-        foreach (var name in HostNames(Options.Routers))
+        // Under the build lock: a Ctrl-C during Create must not race a namespace being added.
+        lock (_buildGate)
         {
-            string ns = $"{Prefix}-{name}";
-            if (NetworkNamespace.Exists(ns))
-                DeleteNamespace(ns);
+            _tornDown = true;
+            foreach (var name in HostNames(Options.Routers))
+            {
+                string ns = $"{Prefix}-{name}";
+                if (NetworkNamespace.Exists(ns))
+                    DeleteNamespace(ns);
+            }
         }
     }
 
@@ -279,9 +286,13 @@ public sealed partial class TestNetwork : IDisposable
         bool offloads = Options.DisableOffloads && ExternalCommand.Find("ethtool") is not null;
         foreach (var h in hosts)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
             progress?.Invoke($"creating {h.Namespace}");
-            Ip("netns", "add", h.Namespace);
+            lock (_buildGate)
+            {
+                if (_tornDown || _disposed)
+                    throw new OperationCanceledException("The test network was torn down while it was being built.");
+                Ip("netns", "add", h.Namespace);
+            }
             _hosts.Add(h);
             Ip("-n", h.Namespace, "link", "set", "lo", "up");
             // Forwarding on routers; on every host no DAD delay and no router solicitations.
