@@ -206,6 +206,58 @@ public sealed partial class TestNetwork : IDisposable
         return process;
     }
 
+    /// <summary>
+    /// Starts the kernel's TCP listener <c>nc -d -l [-6] PORT</c> in <paramref name="host"/> and
+    /// returns once the port is listening (<c>ss</c> shows it). What the peer sends appears on the
+    /// process's stdout; the listener exits when the peer closes.
+    /// </summary>
+    public async Task<Process> StartListenerAsync(string host, int port, bool ipv6 = false, TimeSpan? timeout = null)
+    {
+        string p = port.ToString(CultureInfo.InvariantCulture);
+        var process = ipv6 ? StartProcess(host, "nc", "-6", "-d", "-l", p) : StartProcess(host, "nc", "-d", "-l", p);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (!ExecChecked(host, "ss", "-Hltn", $"sport = :{p}").Contains($":{p} ", StringComparison.Ordinal))
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"nc -l {p} in {host} exited: {await process.StandardError.ReadToEndAsync()}");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"nc -l {p} in {host} is not listening after {(timeout ?? TimeSpan.FromSeconds(10)).TotalSeconds} s.");
+            await Task.Delay(20);
+        }
+        return process;
+    }
+
+    /// <summary>
+    /// Starts <c>tshark</c> in <paramref name="host"/> on <paramref name="iface"/> with capture
+    /// filter <paramref name="filter"/> and further tshark <paramref name="arguments"/> (e.g.
+    /// <c>-c 1 -T fields -e tcp.flags</c> or <c>-w FILE</c>), and returns once it really captures
+    /// (its "Capture started" message: "Capturing on" comes before dumpcap is ready).
+    /// </summary>
+    public async Task<Process> StartCaptureAsync(string host, string iface, string filter, IEnumerable<string> arguments, TimeSpan? timeout = null)
+    {
+        ExternalCommand.Require("tshark", "tshark", "Capturing in the test network");
+        var process = StartProcess(host, "tshark", ["-n", "-l", "-i", iface, "-f", filter, .. arguments]);
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        var seen = new StringBuilder();
+        while (true)
+        {
+            string? line;
+            try
+            {
+                line = await process.StandardError.ReadLineAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"tshark in {host} did not start capturing: {seen}");
+            }
+            if (line is null)
+                throw new InvalidOperationException($"tshark in {host} exited before capturing: {seen}");
+            seen.AppendLine(line);
+            if (line.Contains("Capture started", StringComparison.Ordinal))
+                return process;
+        }
+    }
+
     /// <summary>Runs <paramref name="create"/> inside <paramref name="host"/>'s namespace (sockets made there belong to it).</summary>
     public T Run<T>(string host, Func<T> create) => NetworkNamespace.Run(this[host].Namespace, create);
 

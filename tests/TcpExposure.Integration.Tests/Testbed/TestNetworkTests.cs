@@ -76,8 +76,7 @@ public class TestNetworkTests
     public async Task KernelTcpCarriesBytesFromCliToSrv()
     {
         var net = Build();
-        using var server = net.StartProcess("srv", "nc", "-d", "-l", "5000");
-        Assert.That(await WaitUntil(() => net.ExecChecked("srv", "ss", "-Hltn", "sport = :5000").Contains(":5000")), Is.True);
+        using var server = await net.StartListenerAsync("srv", 5000);
         string payload = string.Concat(Enumerable.Repeat("tcpexposure-", 5000)); // 60 kB, many segments
         using var client = net.StartProcess("cli", "nc", "-N", net.Server.Address.ToString(), "5000");
         await client.StandardInput.WriteAsync(payload);
@@ -86,6 +85,17 @@ public class TestNetworkTests
         Assert.That(received, Is.EqualTo(payload));
         Assert.That(client.WaitForExit(10000), Is.True);
         Assert.That(client.ExitCode, Is.Zero);
+    }
+
+    [Test]
+    public async Task KernelTcpWorksOverIpv6Too()
+    {
+        var net = Build();
+        using var server = await net.StartListenerAsync("srv", 5001, ipv6: true);
+        using var client = net.StartProcess("cli", "nc", "-N", net.Server.Address6.ToString(), "5001");
+        await client.StandardInput.WriteAsync("over ipv6");
+        client.StandardInput.Close();
+        Assert.That(await server.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(20)), Is.EqualTo("over ipv6"));
     }
 
     [Test]
@@ -116,12 +126,9 @@ public class TestNetworkTests
     /// </summary>
     private static async Task<(string Kinds, string Mss, string SsInfo)> SynSeenBySrv(TestNetwork net, int port)
     {
-        using var tshark = net.StartProcess("srv", "tshark", "-n", "-i", "eth0", "-c", "1", "-l",
-            "-f", $"tcp dst port {port} and tcp[tcpflags] & tcp-syn != 0", "-T", "fields", "-e", "tcp.option_kind", "-e", "tcp.options.mss_val");
-        // "Capturing on" comes before dumpcap really captures; "Capture started" after.
-        ReadLineContaining(tshark.StandardError, "Capture started", 60);
-        using var server = net.StartProcess("srv", "nc", "-d", "-l", port.ToString(CultureInfo.InvariantCulture));
-        Assert.That(await WaitUntil(() => net.ExecChecked("srv", "ss", "-Hltn", $"sport = :{port}").Contains($":{port}")), Is.True);
+        using var tshark = await net.StartCaptureAsync("srv", "eth0", $"tcp dst port {port} and tcp[tcpflags] & tcp-syn != 0",
+            ["-c", "1", "-T", "fields", "-e", "tcp.option_kind", "-e", "tcp.options.mss_val"]);
+        using var server = await net.StartListenerAsync("srv", port);
         using var client = net.StartProcess("cli", "nc", net.Server.Address.ToString(), port.ToString(CultureInfo.InvariantCulture));
         string fields = ReadLine(tshark.StandardOutput, 30);
         Assert.That(await WaitUntil(() => net.ExecChecked("srv", "ss", "-Htn", "state", "established", $"sport = :{port}").Length > 0), Is.True);
@@ -159,8 +166,7 @@ public class TestNetworkTests
     public async Task NatHidesCliBehindTheRouter()
     {
         var net = Build(new TestNetworkOptions { Nat = true });
-        using var server = net.StartProcess("srv", "nc", "-d", "-l", "5020");
-        Assert.That(await WaitUntil(() => net.ExecChecked("srv", "ss", "-Hltn", "sport = :5020").Contains(":5020")), Is.True);
+        using var server = await net.StartListenerAsync("srv", 5020);
         using var client = net.StartProcess("cli", "nc", net.Server.Address.ToString(), "5020");
         string est = "";
         Assert.That(await WaitUntil(() => (est = net.ExecChecked("srv", "ss", "-Htn", "state", "established", "sport = :5020")).Length > 0), Is.True);
