@@ -124,36 +124,40 @@ public class TestNetworkTests
     /// Captures, on srv, the SYN cli's kernel sends to srv's listener, and returns the option
     /// kinds and MSS tshark found in it, plus what <c>ss -ti</c> on srv says about the connection.
     /// </summary>
-    private static async Task<(string Kinds, string Mss, string SsInfo)> SynSeenBySrv(TestNetwork net, int port)
+    private static async Task<(string Kinds, string Mss, string SsInfo)> SynSeenBySrv(TestNetwork net, int port, bool v6 = false)
     {
-        using var tshark = await net.StartCaptureAsync("srv", "eth0", $"tcp dst port {port} and tcp[tcpflags] & tcp-syn != 0",
-            ["-c", "1", "-T", "fields", "-e", "tcp.option_kind", "-e", "tcp.options.mss_val"]);
-        using var server = await net.StartListenerAsync("srv", port);
-        using var client = net.StartProcess("cli", "nc", net.Server.Address.ToString(), port.ToString(CultureInfo.InvariantCulture));
+        // The first segment cli sends to the port is its SYN (BPF's tcp[] cannot look into IPv6).
+        using var tshark = await net.StartCaptureAsync("srv", "eth0", $"tcp dst port {port}",
+            ["-c", "1", "-T", "fields", "-e", "tcp.option_kind", "-e", "tcp.options.mss_val", "-e", "tcp.flags.syn"]);
+        using var server = await net.StartListenerAsync("srv", port, v6);
+        using var client = net.StartProcess("cli", "nc", (v6 ? net.Server.Address6 : net.Server.Address).ToString(), port.ToString(CultureInfo.InvariantCulture));
         string fields = ReadLine(tshark.StandardOutput, 30);
         Assert.That(await WaitUntil(() => net.ExecChecked("srv", "ss", "-Htn", "state", "established", $"sport = :{port}").Length > 0), Is.True);
         // This ss prints the "ts sack" flags only together with -e.
         string ss = net.ExecChecked("srv", "ss", "-Htien", "state", "established", $"sport = :{port}");
         var parts = fields.Split('\t');
+        Assert.That(parts[^1], Is.EqualTo("1").Or.EqualTo("True"), "the captured segment is the SYN");
         return (parts[0], parts.Length > 1 ? parts[1] : "", ss);
     }
 
-    [Test]
-    public async Task WithoutImpairmentsTheSynKeepsTimestampsAndItsMss()
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task WithoutImpairmentsTheSynKeepsTimestampsAndItsMss(bool v6)
     {
         var net = Build();
-        var (kinds, mss, ss) = await SynSeenBySrv(net, 5010);
+        var (kinds, mss, ss) = await SynSeenBySrv(net, 5010, v6);
         Assert.That(kinds.Split(','), Does.Contain("8").And.Contain("2"));
-        Assert.That(mss, Is.EqualTo("1460"));
+        Assert.That(mss, Is.EqualTo(v6 ? "1440" : "1460"));
         Assert.That(ss, Does.Match(@"\bts\b"));
-        Assert.That(ss, Does.Contain("mss:1448"), "1460 less 12 bytes of timestamps");
+        Assert.That(ss, Does.Contain(v6 ? "mss:1428" : "mss:1448"), "the MSS less 12 bytes of timestamps");
     }
 
-    [Test]
-    public async Task TheRouterStripsTimestampsAndClampsTheMss()
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task TheRouterStripsTimestampsAndClampsTheMss(bool v6)
     {
         var net = Build(new TestNetworkOptions { StripOptions = [8], ClampMss = 500 });
-        var (kinds, mss, ss) = await SynSeenBySrv(net, 5011);
+        var (kinds, mss, ss) = await SynSeenBySrv(net, 5011, v6);
         Assert.That(kinds.Split(','), Does.Not.Contain("8"), $"option kinds seen by srv: {kinds}");
         Assert.That(kinds.Split(','), Does.Contain("2").And.Contain("4"), "other options pass");
         Assert.That(mss, Is.EqualTo("500"));
@@ -171,6 +175,11 @@ public class TestNetworkTests
         string est = "";
         Assert.That(await WaitUntil(() => (est = net.ExecChecked("srv", "ss", "-Htn", "state", "established", "sport = :5020")).Length > 0), Is.True);
         Assert.That(est, Does.Contain("10.77.1.1:").And.Not.Contain("10.77.0.1"));
+
+        using var server6 = await net.StartListenerAsync("srv", 5021, ipv6: true);
+        using var client6 = net.StartProcess("cli", "nc", net.Server.Address6.ToString(), "5021");
+        Assert.That(await WaitUntil(() => (est = net.ExecChecked("srv", "ss", "-Htn", "state", "established", "sport = :5021")).Length > 0), Is.True);
+        Assert.That(est, Does.Contain("[fd77:0:0:1::1]:").And.Not.Contain("fd77::1]"));
     }
 
     [Test]
