@@ -68,7 +68,7 @@ public sealed class TcpConnection
     private int _segmentsUnacked;
 
     private int _challengeAcks;
-    private TimeSpan _challengeWindow = TimeSpan.MinValue;
+    private TimeSpan? _challengeWindow;
 
     /// <summary>A closed connection that will use <paramref name="iss"/> as its initial sequence number.</summary>
     public TcpConnection(TcpConfig config, ISegmentSink sink, uint iss)
@@ -832,14 +832,27 @@ public sealed class TcpConnection
                     pipe = _scoreboard.Pipe(_sndUna, _sndMax, _highRxt, SendMss);
                     if (_cc.Window - pipe < SendMss)
                         break;
+                    // RFC 6675 NextSeg: (1) a lost hole above HighRxt, (2) new data, (3) any hole above HighRxt.
                     var from = SeqNumber.Max(_highRxt, _sndUna);
-                    if (_scoreboard.NextHole(from, out var hs, out var he) && _scoreboard.IsLost(hs, SendMss))
+                    bool hole = _scoreboard.NextHole(from, out var hs, out var he);
+                    if (hole && _scoreboard.IsLost(hs, SendMss))
                     {
-                        int len = RetransmitAt(hs, now, he - hs);
-                        _highRxt = hs + Math.Max(len, 1);
+                        _highRxt = hs + Math.Max(RetransmitAt(hs, now, he - hs), 1);
                         sent = true;
                         continue;
                     }
+                    if (SendNewSegment(now, pipe))
+                    {
+                        sent = true;
+                        continue;
+                    }
+                    if (hole)
+                    {
+                        _highRxt = hs + Math.Max(RetransmitAt(hs, now, he - hs), 1);
+                        sent = true;
+                        continue;
+                    }
+                    break;
                 }
                 if (!SendNewSegment(now, pipe))
                     break;
@@ -952,7 +965,7 @@ public sealed class TcpConnection
     private void SendChallengeAck(TimeSpan now)
     {
         // RFC 5961 section 7: a global-ish budget per second keeps this from being an amplifier.
-        if (now - _challengeWindow >= TimeSpan.FromSeconds(1))
+        if (_challengeWindow is not { } w || now - w >= TimeSpan.FromSeconds(1))
         {
             _challengeWindow = now;
             _challengeAcks = 0;
