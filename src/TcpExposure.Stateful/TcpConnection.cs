@@ -316,7 +316,7 @@ public sealed class TcpConnection
         {
             // RFC 9293 3.8.6.1: one byte of new data past the closed window.
             _sndBuf.Peek(_sndNxt - _sndBufSeq, 1, out var p1, out var p2);
-            Emit(_sndNxt, _rcvNxt, TcpFlags.Ack, 0, DataOptions(now), p1, p2);
+            Emit(_sndNxt, _rcvNxt, TcpFlags.Ack, WindowField(), DataOptions(now), p1, p2);
             _probeHigh = SeqNumber.Max(_probeHigh, _sndNxt + 1);
             _persistBackoff++;
         }
@@ -608,9 +608,10 @@ public sealed class TcpConnection
         var ack = seg.Acknowledgment;
         int acked = ack - _sndUna;
         TakeRttSample(seg, now);
+        int dataAcked = 0;
         if (ack > _sndBufSeq)
         {
-            int n = Math.Min(ack - _sndBufSeq, _sndBuf.Count);
+            int n = dataAcked = Math.Min(ack - _sndBufSeq, _sndBuf.Count);
             _sndBuf.Consume(n);
             _sndBufSeq += n;
             BytesAcknowledged += n;
@@ -641,16 +642,20 @@ public sealed class TcpConnection
                 _cc.Window = Math.Max(w, SendMss);
             }
         }
-        else
-            _cc.OnAck(acked, flight, now, _rtt.SmoothedRtt);
+        else if (dataAcked > 0) // the SYN's and FIN's sequence numbers do not grow the window
+            _cc.OnAck(dataAcked, flight, now, _rtt.SmoothedRtt);
         _dupAcks = 0;
 
-        if (_sndMax == _sndUna)
+        if (_persisting)
+        {
+            // The peer took a probe byte but its window is still closed: keep probing.
+        }
+        else if (_sndMax == _sndUna)
         {
             _rtxDeadline = null;
             _userTimerBase = null;
         }
-        else if (!_persisting)
+        else
         {
             _rtxDeadline = now + _rtt.Rto; // RFC 6298 5.3
             _userTimerBase = now;
