@@ -70,6 +70,41 @@ public sealed class SackScoreboard
         return false;
     }
 
+    /// <summary>When <paramref name="seq"/> lies in a SACKed range, the end of that range.</summary>
+    public bool TryGetSackedEnd(SeqNumber seq, out SeqNumber end)
+    {
+        for (int i = 0; i < _count; i++)
+            if (seq.InRange(_start[i], _end[i]))
+            {
+                end = _end[i];
+                return true;
+            }
+        end = seq;
+        return false;
+    }
+
+    /// <summary>The start of the first SACKed range above <paramref name="seq"/>, if any.</summary>
+    public bool TryGetNextSackedStart(SeqNumber seq, out SeqNumber start)
+    {
+        for (int i = 0; i < _count; i++)
+            if (_start[i] > seq)
+            {
+                start = _start[i];
+                return true;
+            }
+        start = seq;
+        return false;
+    }
+
+    /// <summary>SACKed bytes below <paramref name="seq"/>.</summary>
+    public int SackedBytesBelow(SeqNumber seq)
+    {
+        int n = 0;
+        for (int i = 0; i < _count && _start[i] < seq; i++)
+            n += SeqNumber.Min(_end[i], seq) - _start[i];
+        return n;
+    }
+
     /// <summary>SACKed bytes above <paramref name="seq"/>.</summary>
     public int SackedBytesAbove(SeqNumber seq)
     {

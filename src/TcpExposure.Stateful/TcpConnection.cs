@@ -56,6 +56,7 @@ public sealed class TcpConnection
     private bool _inRecovery;
     private SeqNumber _recover;
     private SeqNumber _highRxt;
+    private SeqNumber _rxtRoundMark;  // SND.MAX when the current round of SACK retransmissions began
 
     // Timers; null when not armed.
     private TimeSpan? _rtxDeadline;
@@ -110,6 +111,10 @@ public sealed class TcpConnection
 
     /// <summary>Segments retransmitted (timeouts, fast retransmits, SACK recovery; SYNs included).</summary>
     public long Retransmissions { get; private set; }
+    /// <summary>Retransmission timer expiries (SYN and persist timers excluded).</summary>
+    public long Timeouts { get; private set; }
+    /// <summary>Loss recovery episodes entered on duplicate ACKs or SACK (fast retransmits).</summary>
+    public long FastRetransmits { get; private set; }
     public long SegmentsSent { get; private set; }
     public long SegmentsReceived { get; private set; }
     /// <summary>Application bytes the peer acknowledged.</summary>
@@ -298,12 +303,12 @@ public sealed class TcpConnection
             default:
                 if (_sndMax == _sndUna)
                     return;
+                Timeouts++;
                 _cc.OnRetransmitTimeout(FlightSize, now);
                 _inRecovery = false;
                 _dupAcks = 0;
                 _recover = _sndMax; // RFC 6582 step 1 after a timeout: no fast retransmit for older dup ACKs
-                _scoreboard.Clear();
-                _sndNxt = _sndUna;   // go back N; the window is one segment now
+                _sndNxt = _sndUna;   // go back N (skipping what the peer SACKed); the window is one segment now
                 Retransmissions--;   // Output counts the resent segment
                 break;
         }
@@ -677,6 +682,7 @@ public sealed class TcpConnection
         if (!lost || _sndUna < _recover)
             return;
         _cc.OnCongestionEvent(FlightSize, now);
+        FastRetransmits++;
         _inRecovery = true;
         _recover = _sndMax;
         _rttTiming = false;
@@ -685,6 +691,7 @@ public sealed class TcpConnection
             // RFC 6675 section 5 (4): cwnd = ssthresh; retransmit the first lost segment; the
             // rest is driven by the pipe in Output.
             _cc.Window = _cc.SlowStartThreshold;
+            _rxtRoundMark = _sndMax;
             int len = RetransmitAt(_sndUna, now);
             _highRxt = _sndUna + len;
         }
@@ -834,6 +841,14 @@ public sealed class TcpConnection
                 int pipe = _sndNxt - _sndUna;
                 if (_inRecovery && _sackOk)
                 {
+                    // Lost retransmission (the idea of RFC 8985 RACK): three segments sent after this
+                    // round of retransmissions began were SACKed while holes below HighRxt remain,
+                    // so those retransmissions were lost too. Start a new round over the holes.
+                    if (_highRxt > _sndUna && _scoreboard.SackedBytesAbove(_rxtRoundMark) > 2 * SendMss)
+                    {
+                        _highRxt = _sndUna;
+                        _rxtRoundMark = _sndMax;
+                    }
                     pipe = _scoreboard.Pipe(_sndUna, _sndMax, _highRxt, SendMss);
                     if (_cc.Window - pipe < SendMss)
                         break;
@@ -858,6 +873,13 @@ public sealed class TcpConnection
                         continue;
                     }
                     break;
+                }
+                if (_sackOk && _sndNxt < _sndMax && !_scoreboard.IsEmpty)
+                {
+                    // Resending after a timeout: what the peer SACKed is neither resent nor in flight.
+                    while (_scoreboard.TryGetSackedEnd(_sndNxt, out var sackedEnd))
+                        _sndNxt = SeqNumber.Min(sackedEnd, _sndMax);
+                    pipe -= _scoreboard.SackedBytesBelow(_sndNxt);
                 }
                 if (!SendNewSegment(now, pipe))
                     break;
@@ -886,8 +908,14 @@ public sealed class TcpConnection
         var opts = DataOptions(now);
         int maxPayload = SendMss - opts.EncodedLength;
         int rwndAvail = (_sndUna + _sndWnd) - _sndNxt;
-        int cwndAvail = _cc.Window - flight;
+        // Limited Transmit (RFC 3042): each of the first two duplicate ACKs lets one new segment
+        // out beyond cwnd, so that a small window still produces the three duplicates fast
+        // retransmit needs.
+        int limited = _inRecovery || _sndNxt < _sndMax ? 0 : Math.Min(_dupAcks, 2) * SendMss;
+        int cwndAvail = _cc.Window + limited - flight;
         int len = Math.Max(0, Math.Min(Math.Min(unsent, maxPayload), Math.Min(rwndAvail, cwndAvail)));
+        if (_sackOk && _sndNxt < _sndMax && _scoreboard.TryGetNextSackedStart(_sndNxt, out var nextSacked))
+            len = Math.Min(len, nextSacked - _sndNxt); // resend up to the next SACKed range only
         if (len == 0 && !(unsent <= 0 && finPending))
             return false;
         // Sender SWS avoidance (RFC 9293 3.8.6.2.1): a short segment only when it empties the queue

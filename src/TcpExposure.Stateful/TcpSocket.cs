@@ -2,6 +2,9 @@ using System.Net;
 
 namespace TcpExposure.Stateful;
 
+/// <summary>Per-connection counters.</summary>
+public readonly record struct TcpSocketCounters(long Retransmissions, long Timeouts, long FastRetransmits, long BytesSent, long BytesReceived);
+
 /// <summary>
 /// A connected socket of a <see cref="TcpStack"/>. Reads and writes wait on the connection's
 /// events (no polling): each event completes the pending wait and the caller re-checks.
@@ -32,10 +35,17 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
         get { lock (_stack.Gate) return Connection.State; }
     }
 
-    /// <summary>Retransmissions, bytes acknowledged and received so far on this connection.</summary>
-    public (long Retransmissions, long BytesSent, long BytesReceived) Counters
+    /// <summary>Counters of this connection so far.</summary>
+    public TcpSocketCounters Counters
     {
-        get { lock (_stack.Gate) return (Connection.Retransmissions, Connection.BytesAcknowledged, Connection.BytesReceived); }
+        get
+        {
+            lock (_stack.Gate)
+            {
+                var c = Connection;
+                return new TcpSocketCounters(c.Retransmissions, c.Timeouts, c.FastRetransmits, c.BytesAcknowledged, c.BytesReceived);
+            }
+        }
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

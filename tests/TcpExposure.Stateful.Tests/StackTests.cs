@@ -193,6 +193,6 @@ public class StackTests
         Assert.That(h.Link.A.Dropped + h.Link.B.Dropped, Is.GreaterThan(50), "the link really lost packets");
         Assert.That(counters.Retransmissions, Is.GreaterThan(0));
         TestContext.Out.WriteLine($"{name}: dropped {h.Link.A.Dropped}+{h.Link.B.Dropped} packets, " +
-            $"{counters.Retransmissions} retransmissions, virtual time {h.Clock.Elapsed.TotalSeconds:0.###} s");
+            $"{counters.Retransmissions} retransmissions ({counters.Timeouts} timeouts, {counters.FastRetransmits} fast retransmits), virtual time {h.Clock.Elapsed.TotalSeconds:0.###} s");
     }
 }
