@@ -30,6 +30,11 @@ public sealed record TcpConfig
     /// <summary>Initial congestion window in segments (RFC 6928: 10).</summary>
     public int InitialWindowSegments { get; init; } = 10;
     public CongestionAlgorithm CongestionControl { get; init; } = CongestionAlgorithm.NewReno;
+    /// <summary>
+    /// Tail loss probes (RFC 8985 section 7): when ACKs stop, probe after about two RTTs instead of
+    /// waiting for the RTO, so losses at the end of a flight are repaired by fast recovery.
+    /// </summary>
+    public bool TailLossProbe { get; init; } = true;
     /// <summary>Challenge ACKs sent at most per second (RFC 5961 section 7).</summary>
     public int ChallengeAckLimit { get; init; } = 1000;
     /// <summary>The ISN source; RFC 6528 with a random key unless a test sets a fixed one.</summary>

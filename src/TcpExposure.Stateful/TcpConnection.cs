@@ -60,6 +60,8 @@ public sealed class TcpConnection
 
     // Timers; null when not armed.
     private TimeSpan? _rtxDeadline;
+    private bool _tlpArmed;           // _rtxDeadline is a probe timeout, not the RTO
+    private bool _tlpSent;            // a probe went out and no new ACK came since
     private bool _persisting;
     private int _persistBackoff;
     private TimeSpan? _delayedAckDeadline;
@@ -276,6 +278,8 @@ public sealed class TcpConnection
             _rtxDeadline = null;
             if (_persisting)
                 SendZeroWindowProbe(now);
+            else if (_tlpArmed)
+                SendTailLossProbe(now);
             else
                 OnRetransmitTimeout(now);
         }
@@ -289,6 +293,7 @@ public sealed class TcpConnection
 
     private void OnRetransmitTimeout(TimeSpan now)
     {
+        _tlpArmed = false;
         _rtt.OnTimeout();
         _rttTiming = false; // Karn
         Retransmissions++;
@@ -313,6 +318,57 @@ public sealed class TcpConnection
                 break;
         }
         _rtxDeadline = now + _rtt.Rto;
+    }
+
+    private void SendTailLossProbe(TimeSpan now)
+    {
+        // RFC 8985 7.3: new data if the window allows, else the last segment again. No backoff,
+        // no window change: the point is only to draw an ACK (with SACK) out of the receiver.
+        _tlpArmed = false;
+        _tlpSent = true;
+        if (_sndMax != _sndUna)
+        {
+            var dataEnd = DataEnd;
+            bool sentNew = false;
+            if (dataEnd > _sndNxt && _sndNxt == _sndMax && (_sndUna + _sndWnd) - _sndNxt > 0)
+                sentNew = SendNewSegment(now, 0);
+            if (!sentNew)
+            {
+                int maxPayload = SendMss - DataOptions(now).EncodedLength;
+                var last = _sndMax - (_finQueued && _sndMax > dataEnd ? 1 : 0);
+                var start = SeqNumber.Max(_sndUna, last - maxPayload);
+                if (start == last && last != _sndMax)
+                    start = SeqNumber.Max(_sndUna, last - 1); // only the FIN is outstanding: RetransmitAt sends it with no data
+                RetransmitAt(start, now);
+            }
+        }
+        _rtxDeadline = now + _rtt.Rto;
+    }
+
+    private bool TlpEligible => _cfg.TailLossProbe && !_tlpSent && !_inRecovery && _rtt.Backoff == 0 && _sndNxt == _sndMax
+        && _rtt.SmoothedRtt is not null && State is TcpState.Established or TcpState.CloseWait;
+
+    /// <summary>(Re)starts the retransmission timer; the first expiry is a tail loss probe when that applies.</summary>
+    private void ArmRetransmitTimer(TimeSpan now)
+    {
+        var rto = _rtt.Rto;
+        _tlpArmed = false;
+        if (TlpEligible && _rtt.SmoothedRtt is { } srtt)
+        {
+            // RFC 8985 7.2: PTO = 2 SRTT, plus the peer's worst-case delayed ACK when one segment is out.
+            var pto = srtt * 2;
+            if (FlightSize <= SendMss)
+                pto = TimeSpan.FromTicks(Math.Max(pto.Ticks, (srtt * 1.5 + TimeSpan.FromMilliseconds(200)).Ticks));
+            if (pto < TimeSpan.FromMilliseconds(10))
+                pto = TimeSpan.FromMilliseconds(10);
+            if (pto < rto)
+            {
+                _rtxDeadline = now + pto;
+                _tlpArmed = true;
+                return;
+            }
+        }
+        _rtxDeadline = now + rto;
     }
 
     private void SendZeroWindowProbe(TimeSpan now)
@@ -612,6 +668,7 @@ public sealed class TcpConnection
     {
         var ack = seg.Acknowledgment;
         int acked = ack - _sndUna;
+        _tlpSent = false;
         TakeRttSample(seg, now);
         int dataAcked = 0;
         if (ack > _sndBufSeq)
@@ -658,11 +715,12 @@ public sealed class TcpConnection
         else if (_sndMax == _sndUna)
         {
             _rtxDeadline = null;
+            _tlpArmed = false;
             _userTimerBase = null;
         }
         else
         {
-            _rtxDeadline = now + _rtt.Rto; // RFC 6298 5.3
+            ArmRetransmitTimer(now); // RFC 6298 5.3
             _userTimerBase = now;
         }
     }
@@ -945,7 +1003,8 @@ public sealed class TcpConnection
         _sndNxt += len + (fin ? 1 : 0);
         if (_sndNxt > _sndMax)
             _sndMax = _sndNxt;
-        _rtxDeadline ??= now + _rtt.Rto;
+        if (_rtxDeadline is null || _tlpArmed || (!retransmission && TlpEligible))
+            ArmRetransmitTimer(now); // a probe timeout follows the newest segment (RFC 8985 7.2)
         return true;
     }
 

@@ -52,6 +52,7 @@ internal sealed class ConnectionHarness
         Timestamps = false,
         Sack = false,
         DelayedAck = TimeSpan.Zero,
+        TailLossProbe = false,
         MinRto = TimeSpan.FromMilliseconds(300),
         InitialRto = TimeSpan.FromSeconds(1),
     };

@@ -248,3 +248,41 @@ public class LossRecoveryTests
         Assert.That(h.Conn.InRecovery, Is.False);
     }
 }
+
+/// <summary>Tail loss probes (RFC 8985 section 7).</summary>
+public class TailLossProbeTests
+{
+    [Test]
+    public void SilentTail_ProbesLastSegmentAfterTwoRtts_ThenRto()
+    {
+        var h = new ConnectionHarness(Plain with { TailLossProbe = true });
+        h.PassiveOpen();                           // SRTT 0.1 s, RTO 0.3 s
+        h.Conn.Send(new byte[2000], h.Now);
+        Assert.That(h.Out(), Has.Length.EqualTo(2));
+        Assert.That(h.Conn.NextDeadline, Is.EqualTo(TimeSpan.FromSeconds(0.3)), "PTO = 2 SRTT, before the RTO");
+        h.At(0.95);
+        Assert.That(h.OutTimed(), Is.EqualTo(new[]
+        {
+            (0.3, "P. 1001:2001(1000) ack 1 win 65535"),   // the probe: last segment again
+            (0.6, ". 1:1001(1000) ack 1 win 65535"),        // then the RTO, counted from the probe
+        }));
+        Assert.That(h.Conn.Timeouts, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void ProbeDrawsSackThatStartsFastRecovery()
+    {
+        var h = new ConnectionHarness(Plain with { TailLossProbe = true, Sack = true });
+        h.PassiveOpen(synOptions: ConnectionHarness.Opts(mss: 1000, sackOk: true));
+        h.Conn.Send(new byte[4000], h.Now);
+        h.Out();
+        h.In(".", 1, ack: 1001);                   // segments 2..4 lost: the flight goes silent
+        // The ACK at 0.1 s was a 0 s sample: SRTT 87.5 ms, PTO 175 ms.
+        h.At(0.28);
+        Assert.That(h.OutTimed(), Is.EqualTo(new[] { (0.275, "P. 3001:4001(1000) ack 1 win 65535") }));
+        h.In(".", 1, ack: 1001, options: ConnectionHarness.Opts(sacks: [(3001, 4001)]));
+        Assert.That(h.Out(), Is.Empty, "one SACKed segment above is not yet a loss");
+        Assert.That(h.Conn.Timeouts, Is.Zero);
+        Assert.That(h.Conn.NextDeadline, Is.EqualTo(TimeSpan.FromSeconds(0.275) + h.Conn.RetransmissionTimeout), "no second probe: the RTO follows");
+    }
+}
