@@ -285,13 +285,23 @@ public sealed class TcpStack : IAsyncDisposable
         var key = new ConnectionKey(ConnectionKey.Addr(pv.Destination), tcp.DestinationPort, ConnectionKey.Addr(pv.Source), tcp.SourcePort);
         var seg = IncomingSegment.From(tcp);
         var now = Now;
+        var flags = seg.Flags;
         if (_table.TryGetValue(key, out var entry))
         {
-            entry.Connection.Process(seg, now);
+            // A new SYN for a 4-tuple in TIME-WAIT whose sequence number is past the old
+            // connection's (RFC 9293 3.6.1, as Linux does): the old one is gone, a new one starts.
+            bool reuse = entry.Connection.State == TcpState.TimeWait && flags.Has(TcpFlags.Syn)
+                && !flags.Has(TcpFlags.Ack) && !flags.Has(TcpFlags.Rst) && seg.Sequence > entry.Connection.ReceiveNext
+                && _listeners.ContainsKey(tcp.DestinationPort);
+            if (!reuse)
+            {
+                entry.Connection.Process(seg, now);
+                AfterEvent(entry);
+                return;
+            }
+            entry.Connection.Abort(now); // no RST leaves TIME-WAIT; this only marks it closed
             AfterEvent(entry);
-            return;
         }
-        var flags = seg.Flags;
         if (_listeners.TryGetValue(tcp.DestinationPort, out var listener)
             && flags.Has(TcpFlags.Syn) && !flags.Has(TcpFlags.Ack) && !flags.Has(TcpFlags.Rst))
         {
