@@ -117,6 +117,8 @@ public sealed class TcpConnection
     public long Timeouts { get; private set; }
     /// <summary>Loss recovery episodes entered on duplicate ACKs or SACK (fast retransmits).</summary>
     public long FastRetransmits { get; private set; }
+    /// <summary>Zero-window probes sent.</summary>
+    public long ZeroWindowProbes { get; private set; }
     public long SegmentsSent { get; private set; }
     public long SegmentsReceived { get; private set; }
     /// <summary>Application bytes the peer acknowledged.</summary>
@@ -380,6 +382,7 @@ public sealed class TcpConnection
             Emit(_sndNxt, _rcvNxt, TcpFlags.Ack, WindowField(), DataOptions(now), p1, p2);
             _probeHigh = SeqNumber.Max(_probeHigh, _sndNxt + 1);
             _persistBackoff++;
+            ZeroWindowProbes++;
         }
         _rtxDeadline = now + PersistInterval;
     }

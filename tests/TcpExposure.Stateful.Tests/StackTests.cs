@@ -195,4 +195,67 @@ public class StackTests
         TestContext.Out.WriteLine($"{name}: dropped {h.Link.A.Dropped}+{h.Link.B.Dropped} packets, " +
             $"{counters.Retransmissions} retransmissions ({counters.Timeouts} timeouts, {counters.FastRetransmits} fast retransmits), virtual time {h.Clock.Elapsed.TotalSeconds:0.###} s");
     }
+
+    [Test]
+    public async Task SlowReader_ForcesZeroWindowProbes_TransferStillExact()
+    {
+        var opts = Options() with { Connection = Options().Connection with { ReceiveBufferSize = 4096 } };
+        await using var h = new StackHarness(opts);
+        using var listener = h.Server.Listen(80);
+        var file = new byte[64 * 1024];
+        new Random(5).NextBytes(file);
+        var server = Task.Run(async () =>
+        {
+            var s = await listener.AcceptAsync();
+            await s.WriteAsync(file);
+            s.Close();
+            await s.FlushAsync();
+            return s.Counters;
+        });
+        var client = Task.Run(async () =>
+        {
+            var c = await h.Client.ConnectAsync(h.ServerEndPoint(80));
+            var ms = new MemoryStream();
+            var buf = new byte[4096];
+            int n;
+            // Reads a buffer's worth once a (virtual) second: the window sits at zero in between.
+            while ((n = await c.ReadAsync(buf)) > 0)
+            {
+                ms.Write(buf, 0, n);
+                await Task.Delay(TimeSpan.FromSeconds(1), h.Clock);
+            }
+            return ms.ToArray();
+        });
+        var got = await h.RunAsync(client, TimeSpan.FromMinutes(5));
+        var counters = await h.RunAsync(server, TimeSpan.FromMinutes(5));
+        Assert.That(got, Is.EqualTo(file));
+        Assert.That(counters.ZeroWindowProbes, Is.GreaterThan(0));
+        Assert.That(h.Clock.Elapsed, Is.GreaterThan(TimeSpan.FromSeconds(15)), "paced by the reader");
+        TestContext.Out.WriteLine($"{counters.ZeroWindowProbes} zero-window probes, virtual {h.Clock.Elapsed.TotalSeconds:0.#} s");
+    }
+
+    [Test]
+    public async Task NewSynOnTimeWaitTuple_StartsNewConnection()
+    {
+        // Client port reuse: a fixed one-port ephemeral range forces the same 4-tuple twice.
+        var opts = Options() with { EphemeralPortFirst = 40000, EphemeralPortLast = 40000,
+            Connection = Options().Connection with { TimeWait = TimeSpan.FromSeconds(60) } };
+        await using var h = new StackHarness(opts);
+        using var listener = h.Server.Listen(80);
+        for (int round = 0; round < 2; round++)
+        {
+            var accept = listener.AcceptAsync();
+            var c = await h.RunAsync(h.Client.ConnectAsync(h.ServerEndPoint(80)), TimeSpan.FromSeconds(200));
+            var s = await h.RunAsync(accept, TimeSpan.FromSeconds(200));
+            Assert.That(c.LocalEndPoint.Port, Is.EqualTo(40000));
+            s.Close();                                    // the server closes first: it holds TIME-WAIT
+            Assert.That(await h.RunAsync(c.ReadAsync(new byte[1]).AsTask(), TimeSpan.FromSeconds(200)), Is.Zero);
+            c.Close();
+            await h.RunAsync(s.WaitClosedAsync(), TimeSpan.FromSeconds(200));
+            Assert.That(s.State, Is.EqualTo(TcpState.TimeWait));
+            await h.RunAsync(Task.Run(async () => { while (h.Client.ConnectionCount > 0) await Task.Delay(1); }), TimeSpan.FromSeconds(200));
+        }
+        Assert.That(h.Server.Statistics.Connections, Is.EqualTo(2));
+        Assert.That(h.Clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)), "did not wait for TIME-WAIT to expire");
+    }
 }
