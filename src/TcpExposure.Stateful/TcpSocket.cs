@@ -13,6 +13,7 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
 {
     private readonly TcpStack _stack;
     private TaskCompletionSource _changed = NewSignal();
+    private bool _observed; // someone holds _changed.Task; only then does a signal need a new one
 
     internal TcpSocket(TcpStack stack, TcpConnection connection, int id, IPEndPoint local, IPEndPoint remote)
     {
@@ -53,9 +54,19 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
     /// <summary>Wakes waiters. Caller holds the stack's lock.</summary>
     internal void Signal()
     {
+        if (!_observed)
+            return;
+        _observed = false;
         var old = _changed;
         _changed = NewSignal();
         old.TrySetResult();
+    }
+
+    /// <summary>The task the next signal completes. Caller holds the stack's lock.</summary>
+    private Task Observe()
+    {
+        _observed = true;
+        return _changed.Task;
     }
 
     /// <summary>Waits until <paramref name="condition"/> holds for the connection.</summary>
@@ -68,7 +79,7 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
             {
                 if (condition(Connection))
                     return;
-                wait = _changed.Task;
+                wait = Observe();
             }
             await wait.WaitAsync(ct).ConfigureAwait(false);
         }
@@ -104,7 +115,7 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
                         throw TcpSocketException.For(c.Error, RemoteEndPoint, c.Config);
                     return 0;
                 }
-                wait = _changed.Task;
+                wait = Observe();
             }
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -134,7 +145,7 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
                 }
                 if (data.IsEmpty)
                     return;
-                wait = _changed.Task;
+                wait = Observe();
             }
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
