@@ -52,11 +52,13 @@ public static class SendReceive
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { break; }
                 }
                 // Published before the send: on loopback the answer can be captured before SendAsync returns.
+                // Stamped and written to the capture before it leaves, so the file stays in time order
+                // when the answer is captured before SendAsync returns.
                 run.MarkSending(i);
-                await transport.SendAsync(p.Bytes, cancellationToken).ConfigureAwait(false);
                 var stamp = time.GetUtcNow();
-                sent.Add(new SentPacket(i, p.Bytes, stamp));
                 run.WriteCapture(p.Bytes.Span, stamp);
+                await transport.SendAsync(p.Bytes, cancellationToken).ConfigureAwait(false);
+                sent.Add(new SentPacket(i, p.Bytes, stamp));
             }
             run.ArmDeadline(deadline, time, options.Timeout);
         }
