@@ -29,6 +29,8 @@ internal static class ExternalTool
         return null!;
     }
 
+    private static readonly Lazy<string> EmptyConfigDir = new(() => Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "tcpexposure-empty-wireshark-profile")).FullName);
+
     /// <summary>Runs a tool to completion and returns its standard output; fails the test on a non-zero exit or a timeout.</summary>
     public static string Run(string file, IEnumerable<string> args, string? stdin = null, int timeoutSeconds = 60)
     {
@@ -41,6 +43,8 @@ internal static class ExternalTool
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["LC_ALL"] = "C.UTF-8";
+        // The user's Wireshark preferences must not change what tshark prints: point it at an empty profile.
+        psi.Environment["WIRESHARK_CONFIG_DIR"] = EmptyConfigDir.Value;
         using var p = Process.Start(psi)!;
         var stdoutTask = p.StandardOutput.ReadToEndAsync();
         var stderrTask = p.StandardError.ReadToEndAsync();

@@ -34,7 +34,7 @@ public class ScapyCrossCheckTests
             input.Add(json);
         }
 
-        var output = ExternalTool.Run(python, [script], stdin: input.ToJsonString(), timeoutSeconds: 60);
+        var output = ExternalTool.Run(python, ["-I", script], stdin: input.ToJsonString(), timeoutSeconds: 60);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(described.Count));
 
