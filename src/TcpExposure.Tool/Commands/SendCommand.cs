@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using CommandLine;
+using TcpExposure.Craft.Format;
 using TcpExposure.Craft.Packets;
 using TcpExposure.Craft.Transport;
 
@@ -185,11 +186,19 @@ public sealed class SendCommand : ICommand
         }
         if (Segments.Any())
         {
-            var dst = ParseEndpoint(Destination!, "--dst", needPort: true);
+            var dst = EndpointArgument.Parse(Destination, "--dst");
             source = ResolveSource(dst);
             foreach (string s in Segments)
             {
-                var seg = SegmentText.Parse(s, source, dst);
+                TcpSegment seg;
+                try
+                {
+                    seg = SegmentNotation.Parse(s, source, dst);
+                }
+                catch (NotationException e)
+                {
+                    throw new UsageException($"--segment \"{s}\": {e.Message}");
+                }
                 list.Add(new OutgoingPacket(seg.ToArray(), list.Count == 0 ? TimeSpan.Zero : delay));
             }
         }
@@ -208,7 +217,7 @@ public sealed class SendCommand : ICommand
                 address = a;
             else
             {
-                var ep = ParseEndpoint(s, "--src", needPort: true);
+                var ep = EndpointArgument.Parse(s, "--src");
                 address = ep.Address;
                 port = ep.Port;
             }
@@ -219,13 +228,6 @@ public sealed class SendCommand : ICommand
             throw new UsageException("--src and --dst must both be IPv4 or both IPv6.");
         if (port == 0) port = Random.Shared.Next(40000, 60000);
         return new IPEndPoint(address, port);
-    }
-
-    internal static IPEndPoint ParseEndpoint(string text, string option, bool needPort)
-    {
-        if (IPEndPoint.TryParse(text, out var ep) && (ep.Port != 0 || !needPort) && (text.Contains("]:", StringComparison.Ordinal) || ep.AddressFamily == AddressFamily.InterNetwork))
-            return ep;
-        throw new UsageException($"{option} '{text}' is not ADDRESS:PORT (use [ADDRESS]:PORT for IPv6).");
     }
 
     private static string Shorten(string s) => s.Length > 24 ? s[..24] + "..." : s;
@@ -260,8 +262,9 @@ public sealed class SendCommand : ICommand
                             w.WriteEndObject();
                         }
                     }
+                    w.WriteString("hex", Convert.ToHexStringLower(e.Bytes.Span));
                     w.WritePropertyName("packet");
-                    PacketText.WriteJson(w, e.Bytes.Span);
+                    JsonSummary.Write(w, e.Bytes.Span);
                     w.WriteEndObject();
                 }
                 Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(ms.ToArray()));
@@ -272,8 +275,8 @@ public sealed class SendCommand : ICommand
         {
             string dir = e.Sent ? "sent" : "recv";
             string line = e.Answer?.Icmp is { } icmp
-                ? $"{icmp.Describe()} quoting {PacketText.Describe(icmp.QuotedBytes.Span)}"
-                : PacketText.Describe(e.Bytes.Span);
+                ? $"{icmp.Describe()} quoting {TcpdumpSummary.Format(icmp.QuotedBytes.Span)}"
+                : TcpdumpSummary.Format(e.Bytes.Span);
             Console.Out.WriteLine($"{dir} {(e.Time - t0).TotalMilliseconds,9:0.000} ms  {line}");
         }
         Console.Out.WriteLine($"{r.Sent.Count} sent, {r.Answers.Count} answer(s){(r.StoppedEarly ? ", stopped at the first " + Until.ToString().ToLowerInvariant() : "")}, {r.Elapsed.TotalMilliseconds:0.0} ms");

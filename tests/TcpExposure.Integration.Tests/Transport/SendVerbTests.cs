@@ -79,7 +79,7 @@ public sealed class SendVerbTests
             Assert.That(exit, Is.EqualTo(0), error);
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
             Assert.That(lines.Select(l => l.GetProperty("dir").GetString()), Is.EqualTo(new[] { "sent", "recv" }));
-            var answer = SegmentParser.Parse(Convert.FromHexString(lines[1].GetProperty("packet").GetString()!)).Segment!;
+            var answer = SegmentParser.Parse(Convert.FromHexString(lines[1].GetProperty("hex").GetString()!)).Segment!;
             Assert.That(answer.Flags, Is.EqualTo(TcpFlags.Syn | TcpFlags.Ack));
             Assert.That(answer.Acknowledgment.Value, Is.EqualTo(778u));
             Assert.That(new FileInfo(pcap).Length, Is.GreaterThan(24 + 2 * 16 + 80), "both packets in the capture file");
@@ -89,5 +89,26 @@ public sealed class SendVerbTests
         {
             File.Delete(pcap);
         }
+    }
+
+    [Test]
+    public void SegmentNotationHandshakeStartPrintsTheNegotiatedOptions()
+    {
+        Root.Require();
+        using var net = TestNetwork.Create(new TestNetworkOptions());
+        using var nc = net.StartProcess("srv", "nc", "-l", net.Server.Address.ToString(), "5556");
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!net.ExecChecked("srv", "ss", "-Hltn", "sport = :5556").Contains(":5556", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            Thread.Sleep(20);
+        var (exit, output, error) = Tool(null, "send", "--netns", net.Client.Namespace, "--dst", $"{net.Server.Address}:5556", "--src", ":45678",
+            "--segment", "S 0:0(0) win 8192 <mss 1300,sackOK,TS val 100 ecr 0,nop,wscale 7>", "--segment", "R 1:1(0)", "--delay", "0.05", "--timeout", "0.3");
+        Assert.That(exit, Is.EqualTo(0), error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Does.StartWith("sent").And.Contain($"{net.Client.Address}.45678 > {net.Server.Address}.5556: Flags [S]"));
+        Assert.That(lines[1], Does.StartWith("recv").And.Contain("Flags [S.]").And.Contain("ack 1,").And.Contain("mss 1460,sackOK,TS val").And.Contain("ecr 100"));
+        Assert.That(lines[2], Does.StartWith("sent").And.Contain("Flags [R]"));
+        Assert.That(lines[3], Does.StartWith("2 sent, 1 answer"));
+        // Our crafted RST got through the guard: the server's socket is gone.
+        Assert.That(net.ExecChecked("srv", "ss", "-Htn", "sport = :5556"), Does.Not.Contain("SYN-RECV"));
     }
 }
