@@ -258,6 +258,10 @@ public sealed class RawSocketTransport : IPacketTransport
         }
     }
 
+    /// <summary>A sender of many same-length packets per system call (sendmmsg), for floods.</summary>
+    public RawBatchSender CreateBatchSender(ReadOnlySpan<byte> template, int batchSize = 64)
+        => new(template[0] >> 4 == 6 ? _send6 ?? throw new InvalidOperationException("IPv6 raw sockets are not available here.") : _send4, template, batchSize);
+
     /// <inheritdoc />
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReceivedPacket> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
