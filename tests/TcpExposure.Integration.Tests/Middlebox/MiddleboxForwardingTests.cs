@@ -115,6 +115,25 @@ public class MiddleboxForwardingTests
         Assert.That(rst.Acknowledgment.Value, Is.EqualTo(252002u), "srv acked 253002, the client sees its own numbering");
     }
 
+    [Test]
+    public async Task Ipv6GoesThroughTheBehavioursToo()
+    {
+        var p = Path("seq-offset:1000,strip:30:syn");
+        ushort port = MiddleboxPath.NextPort();
+        var net = p.Network;
+        var syn = TcpSegment.Create(new IPEndPoint(net.Client.Address6, port), new IPEndPoint(net.Server.Address6, 80), TcpFlags.Syn) with
+        {
+            Sequence = 252001,
+            Options = [new MssOption(512), MpCapable],
+            Ip = new Ipv6Header { Source = net.Client.Address6, Destination = net.Server.Address6, Ttl = 64 },
+        };
+        var (srv, cli) = await p.ExchangeAsync(port, Gap, syn);
+        var got = srv.Single();
+        Assert.That(got.Ip, Is.TypeOf<Ipv6Header>());
+        Assert.That((got.Sequence.Value, got.Ip.Ttl, got.HasOption(30), got.Checksum), Is.EqualTo((253001u, (byte)63, false, (ushort?)null)));
+        Assert.That(cli.Single(s => s.Flags.Has(TcpFlags.Rst)).Acknowledgment.Value, Is.EqualTo(252002u));
+    }
+
     [TestCase("split:256:all", 3, 3)]
     [TestCase("split:256:first", 3, 1)]
     [TestCase("split:256:none", 3, 0)]
