@@ -46,22 +46,20 @@ public sealed class MiddleboxForwarder : IAsyncDisposable
 {
     private const string CommentPrefix = "tcpexposure-mb-";
     private readonly MiddleboxOptions _options;
-    private readonly MiddleboxPipeline _pipeline;
+    private readonly MiddleboxEngine _engine;
     private readonly RawSocketTransport _left, _right, _sender;
     private readonly HashSet<IPAddress> _local;
     private readonly CancellationTokenSource _stop = new();
-    private readonly object _gate = new();
     private readonly CleanupRegistration _cleanup;
     private readonly string _comment;
     private readonly List<string[]> _rules = [];
     private Task _loops = Task.CompletedTask;
-    private ITimer? _timer;
     private int _disposed;
 
     private MiddleboxForwarder(MiddleboxOptions options, RawSocketTransport left, RawSocketTransport right, RawSocketTransport sender, HashSet<IPAddress> local)
     {
         _options = options;
-        _pipeline = new MiddleboxPipeline(options.Behaviours);
+        _engine = new MiddleboxEngine(options.Behaviours, options.Time, Send);
         _left = left;
         _right = right;
         _sender = sender;
@@ -71,13 +69,13 @@ public sealed class MiddleboxForwarder : IAsyncDisposable
     }
 
     /// <summary>The behaviours in order.</summary>
-    public MiddleboxPipeline Pipeline => _pipeline;
+    public MiddleboxPipeline Pipeline => _engine.Pipeline;
 
     /// <summary>Counters so far.</summary>
     public MiddleboxCounters Counters { get; } = new();
 
     /// <summary>Opens the sockets, installs the rules and starts forwarding.</summary>
-    /// <exception cref="TransportPrivilegeException">No CAP_NET_RAW.</exception>
+    /// <exception cref="MissingPrivilegeException">No CAP_NET_RAW.</exception>
     /// <exception cref="InvalidOperationException">iptables is missing or refused the rule.</exception>
     public static MiddleboxForwarder Start(MiddleboxOptions options)
     {
@@ -199,40 +197,11 @@ public sealed class MiddleboxForwarder : IAsyncDisposable
             Interlocked.Increment(ref Counters.TtlExpired);
             return;
         }
-        segment = segment with { Ip = segment.Ip with { Ttl = (byte)(segment.Ip.Ttl - 1) } };
-        lock (_gate)
-        {
-            if (_disposed != 0)
-                return;
-            foreach (var r in _pipeline.Process(segment, direction))
-                Send(r);
-            ArmTimer();
-        }
+        _engine.Handle(segment with { Ip = segment.Ip with { Ttl = (byte)(segment.Ip.Ttl - 1) } }, direction);
     }
 
     private static bool IsMulticast(IPAddress a) =>
         a.IsIPv6Multicast || (a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && (a.GetAddressBytes()[0] & 0xF0) == 0xE0);
-
-    private void ArmTimer()
-    {
-        if (_timer is not null || _pipeline.HoldTime is not { } hold)
-            return;
-        _timer = _options.Time.CreateTimer(_ => OnTimer(), null, hold, Timeout.InfiniteTimeSpan);
-    }
-
-    private void OnTimer()
-    {
-        lock (_gate)
-        {
-            _timer?.Dispose();
-            _timer = null;
-            if (_disposed != 0)
-                return;
-            foreach (var r in _pipeline.Flush())
-                Send(r);
-            ArmTimer();
-        }
-    }
 
     private void Send(RoutedSegment r)
     {
@@ -261,13 +230,7 @@ public sealed class MiddleboxForwarder : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        lock (_gate)
-        {
-            _timer?.Dispose();
-            _timer = null;
-            foreach (var r in _pipeline.Flush())
-                Send(r);
-        }
+        _engine.Dispose(); // sends what is held
         _stop.Cancel();
         _cleanup.Dispose(); // removes the rules
         await _left.DisposeAsync().ConfigureAwait(false);
