@@ -1,3 +1,7 @@
 using BenchmarkDotNet.Running;
+using TcpExposure.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args.Length > 0 && args[0] == "--quick")
+    QuickTimer.Run();
+else
+    BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

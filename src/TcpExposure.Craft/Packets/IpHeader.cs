@@ -23,7 +23,19 @@ public abstract record IpHeader
     public abstract void Write(Span<byte> destination, int payloadLength);
     /// <summary>The pseudo-header sum for an upper-layer segment of <paramref name="length"/> bytes.</summary>
     public abstract uint PseudoHeaderSum(int length);
+    /// <summary>
+    /// The pseudo-header sum read from a header this instance has just written into
+    /// <paramref name="writtenHeader"/> (cheaper than converting the addresses again).
+    /// </summary>
+    public virtual uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length) => PseudoHeaderSum(length);
     public abstract AddressFamily Family { get; }
+
+    /// <summary>Writes <paramref name="address"/> into exactly <paramref name="destination"/>; throws when the family does not fit.</summary>
+    private protected static void WriteAddress(IPAddress address, Span<byte> destination, string field)
+    {
+        if (!address.TryWriteBytes(destination, out int n) || n != destination.Length)
+            throw new InvalidOperationException($"The {field} address {address} is not an IPv{(destination.Length == 4 ? 4 : 6)} address, so it cannot go in this header.");
+    }
 }
 
 /// <summary>
@@ -57,17 +69,15 @@ public sealed record Ipv4Header : IpHeader
     public override void Write(Span<byte> d, int payloadLength)
     {
         int hl = HeaderLength;
-        d[0] = (byte)((Version << 4) | ((HeaderLengthWords ?? (byte)(hl / 4)) & 0x0F));
-        d[1] = Tos;
-        BinaryPrimitives.WriteUInt16BigEndian(d[2..], TotalLength ?? (ushort)(hl + payloadLength));
-        BinaryPrimitives.WriteUInt16BigEndian(d[4..], Identification);
-        BinaryPrimitives.WriteUInt16BigEndian(d[6..], (ushort)((ReservedFlag ? 0x8000 : 0) | (DontFragment ? 0x4000 : 0)
-            | (MoreFragments ? 0x2000 : 0) | (FragmentOffset & 0x1FFF)));
-        d[8] = Ttl;
-        d[9] = Protocol;
-        d[10] = d[11] = 0;
-        Source.TryWriteBytes(d[12..16], out _);
-        Destination.TryWriteBytes(d[16..20], out _);
+        var h = d[..hl];
+        // Three 32-bit stores for the first 12 bytes (checksum zero until computed below).
+        BinaryPrimitives.WriteUInt32BigEndian(h, ((uint)((Version << 4) | ((HeaderLengthWords ?? (byte)(hl / 4)) & 0x0F)) << 24)
+            | ((uint)Tos << 16) | (TotalLength ?? (ushort)(hl + payloadLength)));
+        BinaryPrimitives.WriteUInt32BigEndian(h[4..], ((uint)Identification << 16) | (uint)((ReservedFlag ? 0x8000 : 0)
+            | (DontFragment ? 0x4000 : 0) | (MoreFragments ? 0x2000 : 0) | (FragmentOffset & 0x1FFF)));
+        BinaryPrimitives.WriteUInt32BigEndian(h[8..], ((uint)Ttl << 24) | ((uint)Protocol << 16));
+        WriteAddress(Source, d.Slice(12, 4), "source");
+        WriteAddress(Destination, d.Slice(16, 4), "destination");
         if (!Options.IsEmpty)
         {
             Options.Span.CopyTo(d[20..]);
@@ -78,6 +88,10 @@ public sealed record Ipv4Header : IpHeader
     }
 
     public override uint PseudoHeaderSum(int length) => Wire.Checksum.PseudoHeaderSum(Source, Destination, Protocol, length);
+
+    // Source and destination sit side by side at 12..20, so they sum as one span.
+    public override uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length)
+        => Wire.Checksum.Sum(writtenHeader.Slice(12, 8), (uint)Protocol + (uint)length);
 }
 
 /// <summary>An IPv6 base header (RFC 8200); extension headers are not crafted.</summary>
@@ -98,9 +112,12 @@ public sealed record Ipv6Header : IpHeader
         BinaryPrimitives.WriteUInt16BigEndian(d[4..], PayloadLength ?? (ushort)payloadLength);
         d[6] = Protocol;
         d[7] = Ttl;
-        Source.TryWriteBytes(d[8..24], out _);
-        Destination.TryWriteBytes(d[24..40], out _);
+        WriteAddress(Source, d.Slice(8, 16), "source");
+        WriteAddress(Destination, d.Slice(24, 16), "destination");
     }
 
     public override uint PseudoHeaderSum(int length) => Wire.Checksum.PseudoHeaderSum(Source, Destination, Protocol, length);
+
+    public override uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length)
+        => Wire.Checksum.Sum(writtenHeader.Slice(8, 32), Wire.Checksum.Fold((ulong)Protocol + (uint)(length >> 16) + (uint)(length & 0xFFFF)));
 }
