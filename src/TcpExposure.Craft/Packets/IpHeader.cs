@@ -94,7 +94,10 @@ public sealed record Ipv4Header : IpHeader
         => Wire.Checksum.Sum(writtenHeader.Slice(12, 8), (uint)Protocol + (uint)length);
 }
 
-/// <summary>An IPv6 base header (RFC 8200); extension headers are not crafted.</summary>
+/// <summary>
+/// An IPv6 base header (RFC 8200), optionally followed by extension headers given as raw bytes
+/// (the parser keeps the ones it skipped there, so parse then encode gives the same packet).
+/// </summary>
 public sealed record Ipv6Header : IpHeader
 {
     public byte TrafficClass { get; init; }
@@ -102,22 +105,31 @@ public sealed record Ipv6Header : IpHeader
     public uint FlowLabel { get; init; }
     /// <summary>The payload length to write instead of the real one.</summary>
     public ushort? PayloadLength { get; init; }
+    /// <summary>
+    /// Extension headers written as given between the base header and TCP. Their next-header
+    /// chain is the caller's: <see cref="IpHeader.Protocol"/> names the first, the last names TCP.
+    /// </summary>
+    public ReadOnlyMemory<byte> ExtensionHeaders { get; init; }
 
     public override AddressFamily Family => AddressFamily.InterNetworkV6;
-    public override int HeaderLength => 40;
+    public override int HeaderLength => 40 + ExtensionHeaders.Length;
+
+    // The pseudo-header names the upper-layer protocol: the next header field when nothing is in between.
+    private byte UpperLayerProtocol => ExtensionHeaders.IsEmpty ? Protocol : (byte)6;
 
     public override void Write(Span<byte> d, int payloadLength)
     {
         BinaryPrimitives.WriteUInt32BigEndian(d, (6u << 28) | ((uint)TrafficClass << 20) | (FlowLabel & 0xFFFFF));
-        BinaryPrimitives.WriteUInt16BigEndian(d[4..], PayloadLength ?? (ushort)payloadLength);
+        BinaryPrimitives.WriteUInt16BigEndian(d[4..], PayloadLength ?? (ushort)(ExtensionHeaders.Length + payloadLength));
         d[6] = Protocol;
         d[7] = Ttl;
         WriteAddress(Source, d.Slice(8, 16), "source");
         WriteAddress(Destination, d.Slice(24, 16), "destination");
+        ExtensionHeaders.Span.CopyTo(d[40..]);
     }
 
-    public override uint PseudoHeaderSum(int length) => Wire.Checksum.PseudoHeaderSum(Source, Destination, Protocol, length);
+    public override uint PseudoHeaderSum(int length) => Wire.Checksum.PseudoHeaderSum(Source, Destination, UpperLayerProtocol, length);
 
     public override uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length)
-        => Wire.Checksum.Sum(writtenHeader.Slice(8, 32), Wire.Checksum.Fold((ulong)Protocol + (uint)(length >> 16) + (uint)(length & 0xFFFF)));
+        => Wire.Checksum.Sum(writtenHeader.Slice(8, 32), Wire.Checksum.Fold((ulong)UpperLayerProtocol + (uint)(length >> 16) + (uint)(length & 0xFFFF)));
 }
