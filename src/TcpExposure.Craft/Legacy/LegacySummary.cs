@@ -76,7 +76,7 @@ internal static class LegacySummary
                 return;
             case TcpOptionKind.Sack:
                 w.Text("SACK, ");
-                for (int i = 0; i + 8 <= d.Length; i += 4)
+                for (int i = 0; i + 4 <= d.Length; i += 4)
                     w.Value(BinaryPrimitives.ReadUInt32BigEndian(d[i..]));
                 return;
             case TcpOptionKind.Md5Signature: w.Text("MD5, "); w.Bytes(d); return;
