@@ -7,6 +7,7 @@ namespace TcpExposure.Benchmarks;
 
 /// <summary>The figures: encode, parse with options, and a summary line, for the 160-byte SYN.</summary>
 [MemoryDiagnoser]
+[MinColumn, MedianColumn]
 public class CodecBenchmarks
 {
     private TcpSegment _segment = null!;

@@ -71,27 +71,44 @@ public sealed record Ipv4Header : IpHeader
         int hl = HeaderLength;
         var h = d[..hl];
         // Three 32-bit stores for the first 12 bytes (checksum zero until computed below).
-        BinaryPrimitives.WriteUInt32BigEndian(h, ((uint)((Version << 4) | ((HeaderLengthWords ?? (byte)(hl / 4)) & 0x0F)) << 24)
-            | ((uint)Tos << 16) | (TotalLength ?? (ushort)(hl + payloadLength)));
-        BinaryPrimitives.WriteUInt32BigEndian(h[4..], ((uint)Identification << 16) | (uint)((ReservedFlag ? 0x8000 : 0)
-            | (DontFragment ? 0x4000 : 0) | (MoreFragments ? 0x2000 : 0) | (FragmentOffset & 0x1FFF)));
-        BinaryPrimitives.WriteUInt32BigEndian(h[8..], ((uint)Ttl << 24) | ((uint)Protocol << 16));
-        WriteAddress(Source, d.Slice(12, 4), "source");
-        WriteAddress(Destination, d.Slice(16, 4), "destination");
-        if (!Options.IsEmpty)
+        uint w0 = ((uint)((Version << 4) | ((HeaderLengthWords ?? (byte)(hl / 4)) & 0x0F)) << 24)
+            | ((uint)Tos << 16) | (TotalLength ?? (ushort)(hl + payloadLength));
+        uint w1 = ((uint)Identification << 16) | (uint)((ReservedFlag ? 0x8000 : 0)
+            | (DontFragment ? 0x4000 : 0) | (MoreFragments ? 0x2000 : 0) | (FragmentOffset & 0x1FFF));
+        uint w2 = ((uint)Ttl << 24) | ((uint)Protocol << 16);
+        BinaryPrimitives.WriteUInt32BigEndian(h, w0);
+        BinaryPrimitives.WriteUInt32BigEndian(h[4..], w1);
+        BinaryPrimitives.WriteUInt32BigEndian(h[8..], w2);
+        WriteAddress(Source, h.Slice(12, 4), "source");
+        WriteAddress(Destination, h.Slice(16, 4), "destination");
+        if (hl > 20)
         {
-            Options.Span.CopyTo(d[20..]);
-            d[(20 + Options.Length)..hl].Clear();
+            Options.Span.CopyTo(h[20..]);
+            h[(20 + Options.Length)..].Clear();
         }
-        ushort sum = Checksum ?? Wire.Checksum.Compute(d[..hl]);
-        BinaryPrimitives.WriteUInt16BigEndian(d[10..], sum);
+        ushort sum;
+        if (Checksum is { } given)
+            sum = given;
+        else if (hl == 20)
+        {
+            // The header is the five words just built: sum them as integers instead of re-reading it.
+            uint s = BinaryPrimitives.ReadUInt32BigEndian(h[12..]), t = BinaryPrimitives.ReadUInt32BigEndian(h[16..]);
+            sum = Wire.Checksum.Finish(Wire.Checksum.Fold((ulong)(w0 >> 16) + (w0 & 0xFFFF) + (w1 >> 16) + (w1 & 0xFFFF)
+                + (w2 >> 16) + (s >> 16) + (s & 0xFFFF) + (t >> 16) + (t & 0xFFFF)));
+        }
+        else
+            sum = Wire.Checksum.Compute(h);
+        BinaryPrimitives.WriteUInt16BigEndian(h[10..], sum);
     }
 
     public override uint PseudoHeaderSum(int length) => Wire.Checksum.PseudoHeaderSum(Source, Destination, Protocol, length);
 
-    // Source and destination sit side by side at 12..20, so they sum as one span.
+    // Source and destination as read back from the written header: two loads and a few adds.
     public override uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length)
-        => Wire.Checksum.Sum(writtenHeader.Slice(12, 8), (uint)Protocol + (uint)length);
+    {
+        uint s = BinaryPrimitives.ReadUInt32BigEndian(writtenHeader[12..]), d = BinaryPrimitives.ReadUInt32BigEndian(writtenHeader[16..]);
+        return Wire.Checksum.Fold((ulong)(s >> 16) + (s & 0xFFFF) + (d >> 16) + (d & 0xFFFF) + Protocol + (uint)length);
+    }
 }
 
 /// <summary>
