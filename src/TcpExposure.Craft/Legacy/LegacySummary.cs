@@ -134,10 +134,19 @@ internal static class LegacySummary
             else Overflow = true;
         }
 
+        // Hand-rolled decimal and hex: the line has some 25 numbers, and this is most of its cost.
         public void Number(uint n)
         {
-            if (n.TryFormat(_buffer[_at..], out int c, default, CultureInfo.InvariantCulture)) _at += c;
-            else Overflow = true;
+            int digits = 1;
+            for (uint v = n; v >= 10; v /= 10) digits++;
+            if (_buffer.Length - _at < digits) { Overflow = true; return; }
+            for (int i = _at + digits - 1; i >= _at; i--)
+            {
+                uint q = n / 10;
+                _buffer[i] = (char)('0' + (n - q * 10));
+                n = q;
+            }
+            _at += digits;
         }
 
         /// <summary>A value in the option list: the number, then ", ".</summary>
@@ -149,6 +158,12 @@ internal static class LegacySummary
 
         public void Signed(long n, bool comma = true)
         {
+            if (n is >= 0 and <= uint.MaxValue)
+            {
+                Number((uint)n);
+                if (comma) Text(", ");
+                return;
+            }
             if (n.TryFormat(_buffer[_at..], out int c, default, CultureInfo.InvariantCulture)) _at += c;
             else Overflow = true;
             if (comma) Text(", ");
@@ -156,8 +171,12 @@ internal static class LegacySummary
 
         public void Hex(uint n)
         {
-            if (n.TryFormat(_buffer[_at..], out int c, "x", CultureInfo.InvariantCulture)) _at += c;
-            else Overflow = true;
+            int digits = 1;
+            for (uint v = n; v >= 16; v >>= 4) digits++;
+            if (_buffer.Length - _at < digits) { Overflow = true; return; }
+            for (int i = _at + digits - 1; i >= _at; i--, n >>= 4)
+                _buffer[i] = "0123456789abcdef"[(int)(n & 0xF)];
+            _at += digits;
         }
 
         /// <summary>Bytes as the legacy list shows them: "0x" + lower-case hex, then ", "; nothing when empty.</summary>
