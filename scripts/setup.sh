@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libpcap0.8 iptables iproute2 tshark python3 python3-scapy hping3 wget curl netcat-openbsd procps util-linux)
+APT_PACKAGES=(libpcap0.8 iptables iproute2 tshark python3 python3-scapy hping3 wget curl netcat-openbsd procps util-linux ethtool iputils-ping)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

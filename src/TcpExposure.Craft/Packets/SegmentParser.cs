@@ -116,13 +116,23 @@ public static class SegmentParser
         bool checksumOk = view.TcpChecksumValid;
         if (!checksumOk) problems |= ParseProblems.BadTcpChecksum;
 
-        var options = TcpOptionParser.Parse(tcp.OptionBytes, dialect);
+        // A data offset past the end can leave option bytes that stop inside a 32-bit word, which
+        // the encoder would pad: keep that unaligned tail as payload so encoding gives back the packet.
+        var optionBytes = tcp.OptionBytes;
+        var payload = tcp.Payload;
+        if (tcp.OffsetProblem == DataOffsetProblem.PastEnd && optionBytes.Length % 4 != 0)
+        {
+            payload = optionBytes[(optionBytes.Length & ~3)..];
+            optionBytes = optionBytes[..(optionBytes.Length & ~3)];
+        }
+
+        var options = TcpOptionParser.Parse(optionBytes, dialect);
         foreach (var o in options.AsSpan())
             if (o.IsMalformed) { problems |= ParseProblems.MalformedOption; break; }
 
         // Options that do not fill the space to a multiple of 4 are followed by bytes the encoder
         // pads with zeros; and a data offset that is not what the options imply is kept as found.
-        int optLen = tcp.OptionBytes.Length;
+        int optLen = optionBytes.Length;
         byte? dataOffset = tcp.DataOffset * 4 != 20 + ((optLen + 3) & ~3) ? (byte)tcp.DataOffset : null;
 
         var segment = new TcpSegment
@@ -137,7 +147,7 @@ public static class SegmentParser
             Window = tcp.Window,
             UrgentPointer = tcp.UrgentPointer,
             Options = options,
-            Payload = tcp.Payload.ToArray(),
+            Payload = payload.ToArray(),
             DataOffset = dataOffset,
             Checksum = KeepChecksum(checksumOk, tcp.Checksum),
         };

@@ -1,10 +1,16 @@
+using System.Reflection;
+using CommandLine;
+
 namespace TcpExposure.Tool.Commands;
 
-/// <summary>Every verb of the command; add new verbs here.</summary>
+/// <summary>
+/// Every verb of the command: each <see cref="ICommand"/> class in this assembly carrying a
+/// <see cref="VerbAttribute"/>. Found by reflection so that adding a verb is adding one file.
+/// </summary>
 public static class CommandRegistry
 {
-    public static readonly Type[] Verbs =
-    [
-        typeof(DemoCommand),
-    ];
+    public static readonly Type[] Verbs = typeof(CommandRegistry).Assembly.GetTypes()
+        .Where(t => !t.IsAbstract && typeof(ICommand).IsAssignableFrom(t) && t.GetCustomAttribute<VerbAttribute>() is not null)
+        .OrderBy(t => t.GetCustomAttribute<VerbAttribute>()!.Name, StringComparer.Ordinal)
+        .ToArray();
 }

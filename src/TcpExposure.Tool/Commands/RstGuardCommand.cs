@@ -1,0 +1,62 @@
+using System.Net;
+using CommandLine;
+using CommandLine.Text;
+using TcpExposure.Craft.Transport;
+
+namespace TcpExposure.Tool.Commands;
+
+/// <summary>
+/// <c>tcpexposure rst-guard --local ADDR:PORT</c>: holds the RST guard for an address and port
+/// while some other program (a scapy script, a packetdrill run) plays TCP there, until Ctrl-C,
+/// SIGTERM or --duration. The rule goes away with the process (the clean-up registry), and a
+/// kill -9 leftover is removed by the next guard.
+/// </summary>
+[Verb("rst-guard", HelpText = "Drop the kernel's RSTs from ADDR:PORT (an iptables rule) until Ctrl-C, SIGTERM or --duration.")]
+public sealed class RstGuardCommand : ICommand
+{
+    [Option("local", Required = true, HelpText = "The local address and port our code plays TCP on: 10.0.0.1:8080, [fd00::1]:8080, 0.0.0.0:8080 (every address).")]
+    public string Local { get; set; } = "";
+
+    [Option("netns", HelpText = "The network namespace the address lives in (default: the current one).")]
+    public string? Netns { get; set; }
+
+    [Option("duration", HelpText = "Remove the rule and exit after this many seconds (default: wait for Ctrl-C or SIGTERM).")]
+    public double? Duration { get; set; }
+
+    [Option('q', "quiet", HelpText = "No progress on stderr.")]
+    public bool Quiet { get; set; }
+
+    [Usage(ApplicationAlias = "tcpexposure")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("Keep the kernel from resetting a scapy handshake on port 8080", new RstGuardCommand { Local = "10.77.1.2:8080", Netns = "txbed-srv" }),
+    ];
+
+    public int Execute()
+    {
+        if (!IPEndPoint.TryParse(Local, out var endpoint) || endpoint.Port == 0)
+            throw new UsageException($"--local '{Local}' is not an ADDRESS:PORT with a port from 1 to 65535.");
+        if (Duration is { } d && (double.IsNaN(d) || d <= 0 || d > int.MaxValue / 1000.0))
+            throw new UsageException($"--duration must be a positive number of seconds, not {d}.");
+        if (Netns is not null && !NetworkNamespace.IsValidName(Netns))
+            throw new UsageException($"--netns '{Netns}' is not a valid network namespace name.");
+
+        // Registered before the guard, so it runs after the guard's own clean-up (newest first).
+        using var farewell = CleanupRegistry.Register(() => Progress("rule removed"), "rst-guard message");
+        using var guard = RstGuard.Create(endpoint.Address, endpoint.Port, Netns);
+        Console.Out.WriteLine($"guarding {endpoint}{(Netns is null ? "" : $" in {Netns}")}: {guard.Comment}");
+        Console.Out.Flush();
+        Progress(Duration is null ? "Ctrl-C or SIGTERM removes the rule" : $"removing the rule in {Duration} s");
+        // Signals are left to the clean-up registry: it removes the rule, then the runtime ends the process.
+        using var never = new ManualResetEventSlim();
+        never.Wait(Duration is { } seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan);
+        Progress($"dropped {guard.DroppedPackets} RST(s)");
+        return 0;
+    }
+
+    private void Progress(string message)
+    {
+        if (!Quiet)
+            Console.Error.WriteLine($"rst-guard: {message}");
+    }
+}

@@ -1,0 +1,252 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using CommandLine;
+using TcpExposure.Craft.Packets;
+using TcpExposure.Craft.Transport;
+
+namespace TcpExposure.Tool.Commands;
+
+/// <summary>
+/// <c>tcpexposure send</c>: puts crafted segments on the wire over a raw socket or libpcap, prints
+/// what went out and every answer (TCP from the peer, ICMP errors quoting ours); or floods.
+/// </summary>
+[Verb("send", HelpText = "Send crafted TCP segments (raw socket or libpcap) and print every answer; --count/--rate flood.")]
+public sealed class SendCommand : ICommand
+{
+    [Option("dst", HelpText = "Destination ADDRESS:PORT ([v6addr]:port for IPv6).")]
+    public string? Destination { get; set; }
+
+    [Option("src", HelpText = "Source ADDRESS:PORT, ADDRESS or :PORT (default: the route's source address and a random port).")]
+    public string? Source { get; set; }
+
+    [Option("segment", Separator = '\u0001', HelpText = "A segment in packetdrill notation, e.g. \"S 0:0(0) win 8192 <mss 1460>\"; repeat for more.")]
+    public IEnumerable<string> Segments { get; set; } = [];
+
+    [Option("hex", Separator = '\u0001', HelpText = "A whole IP packet in hex, sent exactly as given; repeat for more.")]
+    public IEnumerable<string> Hex { get; set; } = [];
+
+    [Option("delay", Default = 0.0, HelpText = "Seconds to wait before each packet after the first.")]
+    public double Delay { get; set; }
+
+    [Option("via", Default = "raw", HelpText = "Transport: raw (raw sockets) or pcap (libpcap).")]
+    public string Via { get; set; } = "raw";
+
+    [Option("iface", HelpText = "Interface to send and capture on (default: the route's).")]
+    public string? Interface { get; set; }
+
+    [Option("timeout", Default = 1.0, HelpText = "Seconds to wait for answers after the last packet.")]
+    public double Timeout { get; set; } = 1.0;
+
+    [Option("until", Default = StopCondition.None, HelpText = "Stop at the first answer of a kind: none, synack, rst, any.")]
+    public StopCondition Until { get; set; }
+
+    [Option("pcap", HelpText = "Write every packet sent and captured to this pcap file.")]
+    public string? PcapFile { get; set; }
+
+    [Option("json", HelpText = "Print one JSON object per line instead of text.")]
+    public bool Json { get; set; }
+
+    [Option("netns", HelpText = "Run inside this network namespace (as made by `ip netns add` or the testbed).")]
+    public string? Netns { get; set; }
+
+    [Option("count", Default = 0L, HelpText = "Flood: send the (first) segment this many times, varying the source port.")]
+    public long Count { get; set; }
+
+    [Option("rate", Default = 0.0, HelpText = "Flood: packets per second (0: as fast as possible).")]
+    public double Rate { get; set; }
+
+    [Option("no-rst-guard", HelpText = "Do not drop the kernel's RSTs from our source port.")]
+    public bool NoRstGuard { get; set; }
+
+    public int Execute()
+    {
+        Validate();
+        return ExecuteAsync().GetAwaiter().GetResult();
+    }
+
+    private void Validate()
+    {
+        if (Via is not ("raw" or "pcap"))
+            throw new UsageException($"--via must be raw or pcap, not '{Via}'.");
+        if (Timeout < 0 || double.IsNaN(Timeout))
+            throw new UsageException("--timeout must be zero or more seconds.");
+        if (Delay < 0 || double.IsNaN(Delay))
+            throw new UsageException("--delay must be zero or more seconds.");
+        if (Count < 0) throw new UsageException("--count must be zero or more.");
+        if (Rate < 0 || double.IsNaN(Rate)) throw new UsageException("--rate must be zero or more packets per second.");
+        if (!Segments.Any() && !Hex.Any())
+            throw new UsageException("Give at least one --segment or --hex packet.");
+        if (Segments.Any() && Destination is null)
+            throw new UsageException("--segment needs --dst ADDRESS:PORT.");
+    }
+
+    private async Task<int> ExecuteAsync()
+    {
+        var packets = BuildPackets(out var source);
+        // Everything that opens a socket runs inside the namespace (sockets keep the namespace they were made in).
+        if (Count > 0)
+        {
+            var flood = new FloodSender(packets[0].Bytes, Rate, Count);
+            await using var t = await OpenAsync(packets[0].Bytes, receive: false).ConfigureAwait(false);
+            var result = await flood.RunAsync(t, progress: Json ? null : Console.Error).ConfigureAwait(false);
+            WriteFlood(result);
+            return 0;
+        }
+        await using var transport = await OpenAsync(packets[0].Bytes, receive: true).ConfigureAwait(false);
+        using var guard = MaybeGuard(source);
+        using var capture = PcapFile is null ? null : File.Create(PcapFile);
+        var options = new SendReceiveOptions
+        {
+            Timeout = TimeSpan.FromSeconds(Timeout),
+            Until = Until,
+            Capture = capture,
+        };
+        var result2 = await SendReceive.RunAsync(transport, packets, options).ConfigureAwait(false);
+        Print(result2);
+        return 0;
+    }
+
+    private IDisposable? MaybeGuard(IPEndPoint? source) => null;
+
+    private async Task<IPacketTransport> OpenAsync(ReadOnlyMemory<byte> first, bool receive)
+    {
+        if (!FlowKey.TryRead(first.Span, out var key) && Via == "pcap" && Interface is null)
+            throw new ArgumentException("With --via pcap, a packet that is not TCP needs --iface.");
+        if (Via == "raw")
+            return new RawSocketTransport(new RawSocketTransportOptions { Interface = Interface, Receive = receive });
+        var destination = key.Destination;
+        var route = Routes.Lookup(destination);
+        var mac = await Routes.ResolveNextHopMacAsync(route, TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+        return new PcapTransport(new PcapTransportOptions { Interface = Interface ?? route.Interface, DestinationMac = mac });
+    }
+
+    private List<OutgoingPacket> BuildPackets(out IPEndPoint? source)
+    {
+        var delay = TimeSpan.FromSeconds(Delay);
+        var list = new List<OutgoingPacket>();
+        source = null;
+        foreach (string h in Hex)
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = Convert.FromHexString(string.Concat(h.Where(c => !char.IsWhiteSpace(c) && c != ':')));
+            }
+            catch (FormatException)
+            {
+                throw new UsageException($"--hex '{Shorten(h)}' is not hexadecimal.");
+            }
+            if (bytes.Length < 20 || (bytes[0] >> 4) is not (4 or 6))
+                throw new UsageException($"--hex '{Shorten(h)}' is not an IPv4 or IPv6 packet.");
+            list.Add(new OutgoingPacket(bytes, list.Count == 0 ? TimeSpan.Zero : delay));
+        }
+        if (Segments.Any())
+        {
+            var dst = ParseEndpoint(Destination!, "--dst", needPort: true);
+            source = ResolveSource(dst);
+            foreach (string s in Segments)
+            {
+                var seg = SegmentText.Parse(s, source, dst);
+                list.Add(new OutgoingPacket(seg.ToArray(), list.Count == 0 ? TimeSpan.Zero : delay));
+            }
+        }
+        return list;
+    }
+
+    private IPEndPoint ResolveSource(IPEndPoint dst)
+    {
+        IPAddress? address = null;
+        int port = 0;
+        if (Source is { } s)
+        {
+            if (s.StartsWith(':') && int.TryParse(s.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out int p))
+                port = p;
+            else if (IPAddress.TryParse(s, out var a) && !s.Contains("]:", StringComparison.Ordinal) && (a.AddressFamily == AddressFamily.InterNetworkV6 || !s.Contains(':')))
+                address = a;
+            else
+            {
+                var ep = ParseEndpoint(s, "--src", needPort: true);
+                address = ep.Address;
+                port = ep.Port;
+            }
+            if (port is < 0 or > 65535) throw new UsageException($"--src port {port} is out of range.");
+        }
+        address ??= InNamespace(() => Routes.SourceAddressFor(dst.Address));
+        if (address.AddressFamily != dst.AddressFamily)
+            throw new UsageException("--src and --dst must both be IPv4 or both IPv6.");
+        if (port == 0) port = Random.Shared.Next(40000, 60000);
+        return new IPEndPoint(address, port);
+    }
+
+    private T InNamespace<T>(Func<T> f) => f();
+
+    internal static IPEndPoint ParseEndpoint(string text, string option, bool needPort)
+    {
+        if (IPEndPoint.TryParse(text, out var ep) && (ep.Port != 0 || !needPort) && (text.Contains("]:", StringComparison.Ordinal) || ep.AddressFamily == AddressFamily.InterNetwork))
+            return ep;
+        throw new UsageException($"{option} '{text}' is not ADDRESS:PORT (use [ADDRESS]:PORT for IPv6).");
+    }
+
+    private static string Shorten(string s) => s.Length > 24 ? s[..24] + "..." : s;
+
+    private void Print(SendReceiveResult r)
+    {
+        var events = r.Sent.Select(s => (Time: s.Timestamp, Sent: true, Bytes: s.Bytes, Answer: (Answer?)null))
+            .Concat(r.Answers.Select(a => (Time: a.Timestamp, Sent: false, Bytes: a.Packet, Answer: (Answer?)a)))
+            .OrderBy(e => e.Time).ToList();
+        var t0 = r.Sent.Count > 0 ? r.Sent[0].Timestamp : DateTimeOffset.UtcNow;
+        if (Json)
+        {
+            foreach (var e in events)
+            {
+                using var ms = new MemoryStream();
+                using (var w = new Utf8JsonWriter(ms))
+                {
+                    w.WriteStartObject();
+                    w.WriteString("dir", e.Sent ? "sent" : "recv");
+                    w.WriteNumber("t_ms", Math.Round((e.Time - t0).TotalMilliseconds, 3));
+                    if (e.Answer is { } a)
+                    {
+                        w.WriteNumber("answers", a.SentIndex);
+                        if (a.Icmp is { } icmp)
+                        {
+                            w.WriteStartObject("icmp");
+                            w.WriteNumber("version", icmp.Version);
+                            w.WriteNumber("type", icmp.Type);
+                            w.WriteNumber("code", icmp.Code);
+                            w.WriteString("reporter", icmp.Reporter.ToString());
+                            w.WriteString("text", icmp.Describe());
+                            w.WriteEndObject();
+                        }
+                    }
+                    w.WritePropertyName("packet");
+                    PacketText.WriteJson(w, e.Bytes.Span);
+                    w.WriteEndObject();
+                }
+                Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(ms.ToArray()));
+            }
+            return;
+        }
+        foreach (var e in events)
+        {
+            string dir = e.Sent ? "sent" : "recv";
+            string line = e.Answer?.Icmp is { } icmp
+                ? $"{icmp.Describe()} quoting {PacketText.Describe(icmp.QuotedBytes.Span)}"
+                : PacketText.Describe(e.Bytes.Span);
+            Console.Out.WriteLine($"{dir} {(e.Time - t0).TotalMilliseconds,9:0.000} ms  {line}");
+        }
+        Console.Out.WriteLine($"{r.Sent.Count} sent, {r.Answers.Count} answer(s){(r.StoppedEarly ? ", stopped at the first " + Until.ToString().ToLowerInvariant() : "")}, {r.Elapsed.TotalMilliseconds:0.0} ms");
+    }
+
+    private void WriteFlood(FloodResult r)
+    {
+        if (Json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(new { sent = r.Sent, failed = r.Failed, seconds = r.Elapsed.TotalSeconds, rate_pps = Math.Round(r.Rate, 1) }));
+            return;
+        }
+        Console.Out.WriteLine($"flood: {r.Sent} sent, {r.Failed} refused by the kernel, {r.Elapsed.TotalSeconds:0.000} s, {r.Rate:0} packets/s");
+    }
+}
