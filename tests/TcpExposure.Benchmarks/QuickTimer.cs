@@ -28,6 +28,8 @@ public static class QuickTimer
         Time("Opts", () => { int at = 0; foreach (var o in seg.Options) { o.Write(buf.AsSpan(at)); at += o.Length; } return at; });
         Time("EncodeTcp", () => seg.EncodeTcp(buf));
         Time("Nothing", () => 0);
+        var bare = (seg with { Options = [] }).ToArray();
+        Time("SummaryNoOpts", () => TcpExposure.Craft.Legacy.LegacyCraft.SummarizePkt(bare).Length);
         Time("ParseToSegment", () => b.ParseToSegment().Problems.GetHashCode());
     }
 

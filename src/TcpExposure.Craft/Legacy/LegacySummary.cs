@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using TcpExposure.Craft.Options;
 using TcpExposure.Craft.Wire;
 
@@ -13,6 +14,8 @@ namespace TcpExposure.Craft.Legacy;
 /// </summary>
 internal static class LegacySummary
 {
+    // The 2 KB line buffer need not be zeroed first: only what was written is read.
+    [SkipLocalsInit]
     public static string Summarize(ReadOnlySpan<byte> packet)
     {
         var status = PacketView.TryParse(packet, out var v);
