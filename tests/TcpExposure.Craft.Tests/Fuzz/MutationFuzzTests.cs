@@ -146,6 +146,14 @@ public class MutationFuzzTests
         }
 
         var result = SegmentParser.Parse(packet);
+        if (compareSummaries && status == PacketStatus.Tcp)
+        {
+            // The other MPTCP dialects see the same option bytes differently; they must not throw either.
+            var space = view.Tcp.OptionBytes;
+            foreach (var dialect in (ReadOnlySpan<Options.MptcpDialect>)[Options.MptcpDialect.Rfc8684, Options.MptcpDialect.Legacy])
+                if (Options.TcpOptionParser.Parse(space, dialect).Sum(o => o.Length) != space.Length)
+                    throw new InvalidOperationException($"{dialect} options do not cover the option space.");
+        }
         if (result.HasSegment != (status == PacketStatus.Tcp))
             throw new InvalidOperationException($"SegmentParser read a segment: {result.HasSegment}, PacketView said {status}.");
         _ = result.Describe().Count();
