@@ -4,7 +4,7 @@ namespace TcpExposure.Responder.Middlebox;
 
 /// <summary>
 /// Parses behaviour specs: a comma-separated list of
-/// <c>strip|zero|modify:KIND[:syn|data|both]</c>, <c>seq-offset:N</c>, <c>split:N[:all|first|none]</c>,
+/// <c>strip|nop|zero|modify:KIND[:syn|data|both]</c>, <c>seq-offset:N</c>, <c>split:N[:all|first|none]</c>,
 /// <c>coalesce[:HOLD_MS[:MAX_BYTES]]</c>, <c>proxy-ack</c>, <c>window:W</c>, <c>drop-beyond-hole</c>
 /// and <c>none</c> (forward unchanged).
 /// </summary>
@@ -12,7 +12,7 @@ public static class MiddleboxSpec
 {
     /// <summary>One line per spec form, for help texts.</summary>
     public const string Help =
-        "strip:KIND[:syn|data|both], zero:KIND[:scope], modify:KIND[:scope], seq-offset:N, split:N[:all|first|none], " +
+        "strip:KIND[:syn|data|both], nop:KIND[:scope], zero:KIND[:scope], modify:KIND[:scope], seq-offset:N, split:N[:all|first|none], " +
         "coalesce[:HOLD_MS[:MAX_BYTES]], proxy-ack, window:W, drop-beyond-hole, none";
 
     /// <summary>Parses <paramref name="specs"/>; throws <see cref="FormatException"/> with a sentence naming the bad part.</summary>
@@ -41,11 +41,11 @@ public static class MiddleboxSpec
         }
         switch (name)
         {
-            case "strip" or "zero" or "modify":
+            case "strip" or "nop" or "zero" or "modify":
                 Arity(1, 2);
                 int kind = Int(spec, p[1], 2, 255, "option kind");
                 var scope = p.Length > 2 ? Enum<OptionScope>(spec, p[2]) : OptionScope.Both;
-                var action = name switch { "strip" => OptionAction.Strip, "zero" => OptionAction.Zero, _ => OptionAction.Modify };
+                var action = name switch { "strip" => OptionAction.Strip, "nop" => OptionAction.Nop, "zero" => OptionAction.Zero, _ => OptionAction.Modify };
                 return new OptionBehaviour((byte)kind, action, scope);
             case "seq-offset":
                 Arity(1, 1);

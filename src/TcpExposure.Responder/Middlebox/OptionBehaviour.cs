@@ -9,6 +9,8 @@ public enum OptionAction
 {
     /// <summary>Remove the option; the header shrinks (options after it move up, padding is recomputed).</summary>
     Strip,
+    /// <summary>Overwrite the option with NOPs, keeping the header length, as iptables TCPOPTSTRIP does.</summary>
+    Nop,
     /// <summary>Keep kind and length, write zeros over the option's data.</summary>
     Zero,
     /// <summary>Keep kind and length, flip bits in the option's data (every byte XOR 0x5A), so it is neither kept nor zero.</summary>
@@ -55,6 +57,20 @@ public sealed class OptionBehaviour(byte kind, OptionAction action, OptionScope 
             return;
         }
         Changed++;
+        if (Action == OptionAction.Nop)
+        {
+            var b = System.Collections.Immutable.ImmutableArray.CreateBuilder<TcpOption>();
+            foreach (var o in segment.Options)
+            {
+                if (o.Kind == Kind && !o.IsMalformed)
+                    for (int i = 0; i < o.Length; i++)
+                        b.Add(new NopOption());
+                else
+                    b.Add(o);
+            }
+            output.Add(new(segment.Recomputed() with { Options = b.ToImmutable() }, direction));
+            return;
+        }
         var options = SegmentEdits.MapOptions(segment.Options, Kind, o => Action switch
         {
             OptionAction.Strip => null,

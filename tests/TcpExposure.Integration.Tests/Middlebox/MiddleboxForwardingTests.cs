@@ -5,6 +5,7 @@ using TcpExposure.Craft.Packets;
 using TcpExposure.Craft.Wire;
 using TcpExposure.Integration.Tests.Testbed;
 using TcpExposure.Responder.Middlebox;
+using TcpExposure.Tool.Testbed;
 
 namespace TcpExposure.Integration.Tests.Middlebox;
 
@@ -101,6 +102,24 @@ public class MiddleboxForwardingTests
         Assert.That(srv[0].Checksum, Is.Null, "checksum fixed");
         // Scope syn: the same option in data passes untouched.
         Assert.That(Bytes(srv[1].Options), Is.EqualTo(original));
+    }
+
+    [Test]
+    public async Task NopStrippingMatchesIptablesTcpoptstripByteForByte()
+    {
+        var syns = new List<byte[]>();
+        foreach (var options in new[] { new TestNetworkOptions { Middlebox = "nop:30" }, new TestNetworkOptions { StripOptions = [30] } })
+        {
+            var p = _path = MiddleboxPath.Create(options);
+            ushort port = MiddleboxPath.NextPort();
+            var syn = p.Segment(port, TcpFlags.Syn, 252001, 0, 0, new MssOption(512), MpCapable, new TimestampsOption(13572468, 0), new WindowScaleOption(2));
+            var (srv, _) = await p.ExchangeAsync(port, Gap, syn);
+            var got = srv.Single();
+            Assert.That(got.HasOption(30), Is.False);
+            syns.Add(Bytes(got.Options));
+            await TearDown();
+        }
+        Assert.That(syns[0], Is.EqualTo(syns[1]), "the emulator's nop:30 and the kernel's TCPOPTSTRIP leave the same option bytes");
     }
 
     [Test]

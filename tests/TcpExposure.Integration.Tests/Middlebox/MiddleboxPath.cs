@@ -26,9 +26,11 @@ internal sealed class MiddleboxPath : IAsyncDisposable
     public RawSocketTransport Client { get; }
     public RawSocketTransport Server { get; }
 
-    public static MiddleboxPath Create(string behaviour)
+    public static MiddleboxPath Create(string behaviour) => Create(new TestNetworkOptions { Middlebox = behaviour });
+
+    public static MiddleboxPath Create(TestNetworkOptions options)
     {
-        var net = TestNetwork.Create(new TestNetworkOptions { Middlebox = behaviour });
+        var net = TestNetwork.Create(options);
         try
         {
             var cli = net.Run("cli", () => new RawSocketTransport(new() { Interface = "eth0" }));

@@ -21,6 +21,17 @@ public class OptionBehaviourTests
     }
 
     [Test]
+    public void NopOverwritesTheOptionKeepingTheHeaderLengthLikeTcpoptstrip()
+    {
+        var syn = ToServer(TcpFlags.Syn, 1, options: [new MssOption(512), Mp]);
+        var got = Run(new OptionBehaviour(30, OptionAction.Nop, OptionScope.Syn), syn).Single().Segment;
+        var expected = syn with { Options = [new MssOption(512), .. Enumerable.Range(0, 14).Select(_ => new NopOption())] };
+        Assert.That(Wire(got), Is.EqualTo(Wire(expected)));
+        Assert.That(got.TcpHeaderLength, Is.EqualTo(syn.TcpHeaderLength));
+        Assert.That(Reparsed(got).HasOption(30), Is.False);
+    }
+
+    [Test]
     public void ZeroKeepsKindAndLengthAndClearsTheData()
     {
         var syn = ToServer(TcpFlags.Syn, 1, options: [Mp]);
@@ -250,10 +261,10 @@ public class MiddleboxSpecTests
     [Test]
     public void EveryFormParses()
     {
-        var list = MiddleboxSpec.Parse("strip:30:syn, zero:30, modify:8:data,seq-offset:1000,split:256:first,coalesce:20:500,proxy-ack,window:4096,drop-beyond-hole,none");
+        var list = MiddleboxSpec.Parse("strip:30:syn, nop:30, zero:30, modify:8:data,seq-offset:1000,split:256:first,coalesce:20:500,proxy-ack,window:4096,drop-beyond-hole,none");
         Assert.That(list.Select(b => b.Spec), Is.EqualTo(new[]
         {
-            "strip:30:syn", "zero:30:both", "modify:8:data", "seq-offset:1000", "split:256:first", "coalesce:20:500", "proxy-ack", "window:4096", "drop-beyond-hole",
+            "strip:30:syn", "nop:30:both", "zero:30:both", "modify:8:data", "seq-offset:1000", "split:256:first", "coalesce:20:500", "proxy-ack", "window:4096", "drop-beyond-hole",
         }));
     }
 
