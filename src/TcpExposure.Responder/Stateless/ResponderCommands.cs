@@ -32,4 +32,7 @@ public static class ResponderCommands
 
     /// <summary>The smallest payload that carries a command: longer than 3 bytes.</summary>
     public const int MinPayload = 4;
+
+    /// <summary>Whether <paramref name="b"/> is one of the commands.</summary>
+    public static bool IsKnown(byte b) => b is Echo or EchoOldTimestamp or EchoHttp or DuplicateAck or AckSynData or AckSynDataEcho;
 }

@@ -83,7 +83,7 @@ public static class StatelessResponder
         if (!syn && !fin && payload.IsEmpty && (flags & TcpFlags.Ack) != 0)
             return new(ResponderVerdict.PureAck);
 
-        byte command = payload.Length >= ResponderCommands.MinPayload ? payload[0] : (byte)0;
+        byte command = payload.Length >= ResponderCommands.MinPayload && ResponderCommands.IsKnown(payload[0]) ? payload[0] : (byte)0;
         var opts = IncomingOptions.Read(tcp.OptionBytes, config.MptcpDialect);
         int ipLen = incoming.IsIpv6 ? 40 : 20;
 
