@@ -155,3 +155,55 @@ public sealed class ProbeThroughTestNetworkTests
         AssertCodes(report, expected);
     }
 }
+
+/// <summary>The responder on the wire under a flood of malformed segments.</summary>
+[NonParallelizable]
+public sealed class ResponderFloodTests
+{
+    [SetUp]
+    public void SetUp() => Root.Require();
+
+    [Test]
+    public async Task MalformedFloodLeavesTheResponderAnsweringSyns()
+    {
+        using var net = TestNetwork.Create(new TestNetworkOptions());
+        var srv = net.Server;
+        var cli = net.Client;
+        await using var st = TransportFactory.Open(TransportKind.Raw, srv.Namespace, cli.Address);
+        await using var ct = TransportFactory.Open(TransportKind.Raw, cli.Namespace, srv.Address);
+        using var guard = RstGuard.Create(srv.Address, 8080, srv.Namespace);
+        var host = new ResponderHost(st, ResponderConfig.For(8080, srv.Address));
+        using var stop = new CancellationTokenSource();
+        var loop = Task.Run(() => host.RunAsync(stop.Token));
+
+        var src = new System.Net.IPEndPoint(cli.Address, 34567);
+        var dst = new System.Net.IPEndPoint(srv.Address, 8080);
+        var good = (Craft.Packets.TcpSegment.Create(src, dst, Craft.Wire.TcpFlags.Ack) with
+        {
+            Sequence = 1, Acknowledgment = 2, Payload = new byte[] { 0xa1, 1, 2, 3, 4 },
+            Options = [new Craft.Options.TimestampsOption(1, 2)],
+        }).ToArray();
+        var bad = new List<byte[]>();
+        for (int off = 0; off < 16; off++) { var p = (byte[])good.Clone(); p[32] = (byte)(off << 4); bad.Add(p); }
+        foreach (byte len in new byte[] { 0, 1, 255 }) { var p = (byte[])good.Clone(); p[40] = 8; p[41] = len; bad.Add(p); }
+        { var p = (byte[])good.Clone(); p[36] ^= 0x5a; bad.Add(p); } // wrong checksum
+        bad.Add(good[..30]); // truncated TCP header (the kernel fixes the IP length on a raw send)
+        const int rounds = 400;
+        for (int i = 0; i < rounds; i++)
+            foreach (var p in bad)
+                await ct.SendAsync(p);
+
+        var report = await ProbeSuite.RunAsync(ct, new ProbeOptions
+        {
+            Target = dst, Netns = cli.Namespace, Tests = [ProbeTests.Syn, ProbeTests.Data], Timeout = TimeSpan.FromMilliseconds(300),
+        });
+        await stop.CancelAsync();
+        await loop;
+        TestContext.Out.WriteLine(host.Counters.ToString());
+        Assert.That(report[ProbeTests.Syn]!.Code, Is.EqualTo(0));
+        Assert.That(report[ProbeTests.Data]!.Code, Is.EqualTo(0));
+        // Most of the flood reached the loop and was refused, not answered.
+        Assert.That(host.Counters.Received, Is.GreaterThan(rounds * bad.Count / 2));
+        Assert.That(host.Counters[ResponderVerdict.Malformed] + host.Counters[ResponderVerdict.BadChecksum], Is.GreaterThan(rounds * 10));
+    }
+}
