@@ -81,10 +81,21 @@ public sealed class RespondCommand : ICommand
             OnAnswer = Verbose ? LogAnswer : null,
         };
         using var stop = new CancellationTokenSource();
-        // Ctrl-C / SIGTERM: the clean-up registry runs this (newest first) before the guard is removed.
+        int reported = 0;
+        void Report()
+        {
+            if (Interlocked.Exchange(ref reported, 1) == 0)
+            {
+                Console.Out.WriteLine($"respond: {host.Counters}");
+                Console.Out.Flush();
+            }
+        }
+        // Ctrl-C / SIGTERM: the clean-up registry runs this (newest first, before the guard goes)
+        // and the process ends right after, so the counters are printed here, not after the loop.
         using var onSignal = CleanupRegistry.Register(() =>
         {
             try { stop.Cancel(); } catch (ObjectDisposedException) { }
+            Report();
         }, "stop the responder");
         if (Duration is { } seconds)
             stop.CancelAfter(TimeSpan.FromSeconds(seconds));
@@ -95,8 +106,7 @@ public sealed class RespondCommand : ICommand
         }
         finally
         {
-            Console.Out.WriteLine($"respond: {host.Counters}");
-            Console.Out.Flush();
+            Report();
         }
         return 0;
     }
