@@ -35,7 +35,6 @@ dotnet "$TOOL" respond --port 8080 --addr "$SRV" --netns "$NAME-srv" --duration 
 RESP_PID=$!
 for _ in $(seq 50); do grep -q answering /tmp/$NAME.respond.log 2>/dev/null && break; sleep 0.1; done
 flood 8080
-ip netns list >&2
 wait "$RESP_PID" 2>/dev/null || true; RESP_PID=""
 OURS=$(count 8080)
 
