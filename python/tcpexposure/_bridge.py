@@ -111,6 +111,8 @@ _SIGNATURES = {
     "GetHostPair": ("BridgeExports", (_c.c_char_p, _c.c_int) + _OUT),
     "GetIfnameAndMac": ("BridgeExports", (_I64,) + _OUT),
     "GetDestinationMac": ("BridgeExports", (_c.c_char_p, _c.c_int, _I64) + _OUT),
+    "GuardCreate": ("BridgeExports", (_I64, _I64, _P(_I64)) + _OUT),
+    "GuardDispose": ("BridgeExports", (_I64,) + _OUT),
     "OpenLive": ("PcapExports", (_c.c_char_p, _c.c_int, _c.c_int, _c.c_int, _c.c_int, _P(_I64)) + _OUT),
     "Compile": ("PcapExports", (_I64, _c.c_char_p, _c.c_int, _c.c_int, _c.c_uint32, _P(_c.c_int)) + _OUT),
     "SetFilter": ("PcapExports", (_I64, _P(_c.c_int)) + _OUT),

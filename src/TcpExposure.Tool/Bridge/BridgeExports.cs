@@ -321,6 +321,43 @@ public static unsafe class BridgeExports
         }
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<long, RstGuard> Guards = new();
+    private static long _nextGuard;
+
+    /// <summary>Starts dropping the kernel's RSTs from <paramref name="address"/>:<paramref name="port"/> (see <see cref="RstGuard"/>).</summary>
+    [UnmanagedCallersOnly]
+    public static int GuardCreate(long address, long port, long* id, byte** err, int* errLen)
+    {
+        try
+        {
+            var guard = RstGuard.Create(LegacyCraft.AddressFromHostOrder(U32(address, "address")), U16(port, "port"));
+            long handle = Interlocked.Increment(ref _nextGuard);
+            Guards[handle] = guard;
+            *id = handle;
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return BridgeResult.Fail(e, err, errLen);
+        }
+    }
+
+    /// <summary>Removes a guard's rule (twice is harmless).</summary>
+    [UnmanagedCallersOnly]
+    public static int GuardDispose(long id, byte** err, int* errLen)
+    {
+        try
+        {
+            if (Guards.TryRemove(id, out var guard))
+                guard.Dispose();
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return BridgeResult.Fail(e, err, errLen);
+        }
+    }
+
     internal static string FormatMac(PhysicalAddress mac) =>
         string.Join(':', mac.GetAddressBytes().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
 
