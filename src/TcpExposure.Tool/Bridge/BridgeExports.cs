@@ -37,7 +37,20 @@ public static unsafe class BridgeExports
     {
         try
         {
-            var bytes = LegacyCraft.ComposeOptions(BridgeOptions.Read(new ReadOnlySpan<byte>(encoded, encodedLen)));
+            var options = BridgeOptions.Read(new ReadOnlySpan<byte>(encoded, encodedLen));
+            foreach (var o in options)
+            {
+                try
+                {
+                    LegacyCraft.ToTyped(o);
+                }
+                catch (OverflowException)
+                {
+                    // The typed option's checked casts say only "overflow"; name the option instead.
+                    throw new ArgumentException($"Option {o.Name} has a value out of range: {o}.");
+                }
+            }
+            var bytes = LegacyCraft.ComposeOptions(options);
             BridgeResult.Put(bytes, result, resultLen);
             return 0;
         }
