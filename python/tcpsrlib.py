@@ -124,6 +124,7 @@ def _composed(options):
         return compose_options(options)
 
 
+_last = [None, b""]  # the last options object make_segment saw and its composed bytes
 _REQ = _struct.Struct("<8q3i")  # FastMake.cs request header
 _REQ_SIZE = _REQ.size
 _REQ_CAP = _REQ_SIZE + 40 + 65536
@@ -147,7 +148,13 @@ def make_segment(daddr, saddr, dport, sport, awnd, seq, ack, flags, options=(), 
         daddr = _address(daddr, "daddr")
     if saddr.__class__ is not int:
         saddr = _address(saddr, "saddr")
-    opt = _composed(options) if options else b""
+    if not options:
+        opt = b""
+    elif options is _last[0]:  # scripts reuse one options tuple: skip hashing it
+        opt = _last[1]
+    else:
+        opt = _composed(options)
+        _last[0], _last[1] = options, opt  # holding the object keeps its id from being reused
     if payload is None:
         lp = 0
     else:

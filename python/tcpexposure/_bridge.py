@@ -157,8 +157,6 @@ class Bridge:
                                       ctypes.c_void_p, _P(ctypes.c_void_p))(load.value)
         self._assembly = str(self.home / _ASSEMBLY).encode()
         self.free = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(self._pointer("BridgeExports", "Free"))
-        for name, (cls, args) in _SIGNATURES.items():
-            setattr(self, name, ctypes.CFUNCTYPE(ctypes.c_int, *args)(self._pointer(cls, name)))
         if self.Version() != _PROTOCOL:
             raise BridgeError(f"The C# bridge in {self.home} speaks protocol {self.Version()}, these modules {_PROTOCOL}: "
                               "rebuild with scripts/setup.sh.")
@@ -172,6 +170,15 @@ class Bridge:
             raise BridgeError(f"Entry point {cls}.{method} not found in {self._assembly.decode()} (0x{rc & 0xFFFFFFFF:08x}): "
                               "the build is stale; run scripts/setup.sh.")
         return fn.value
+
+    def __getattr__(self, name: str):
+        """Binds an entry point on first use (start-up pays only for what a script calls)."""
+        sig = _SIGNATURES.get(name)
+        if sig is None:
+            raise AttributeError(name)
+        fn = ctypes.CFUNCTYPE(ctypes.c_int, *sig[1])(self._pointer(sig[0], name))
+        setattr(self, name, fn)
+        return fn
 
     def fast_pointer(self, method: str) -> int:
         """An entry point of FastMake (make_segment's hot path binds its own prototypes)."""
