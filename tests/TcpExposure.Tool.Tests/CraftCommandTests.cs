@@ -61,6 +61,14 @@ public class CraftCommandTests
     }
 
     [Test]
+    public void ABadFormatValueSaysWhichOption()
+    {
+        var (exit, _, stderr) = ConsoleCapture.Run([.. Example, "--format", "xml"]);
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("Option 'format'"));
+    }
+
+    [Test]
     public void MissingSegmentExitsTwo()
         => Assert.That(ConsoleCapture.Run("craft", "--src", "192.0.2.2:1", "--dst", "192.0.2.1:80").Exit, Is.EqualTo(2));
 

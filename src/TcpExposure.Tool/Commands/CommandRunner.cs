@@ -40,7 +40,8 @@ public static class CommandRunner
             h.Copyright = "";
             h.AddDashesToOption = true;
             h.AdditionalNewLineAfterOption = false;
-            return h;
+            // Say what was wrong (a bad enum value, a missing required option) above the usage.
+            return asked ? h : HelpText.DefaultParsingErrorsHandler(result, h);
         }, e => e, verbsIndex: true);
         if (asked)
         {

@@ -1,8 +1,16 @@
+using TcpExposure.Craft.Pcap;
+
 namespace TcpExposure.Tool.Commands;
 
-/// <summary>Placeholder until the pcap writer lands in main.</summary>
+/// <summary>Writes crafted packets to a classic pcap file with link type raw IP.</summary>
 internal static class PcapOutput
 {
     public static void WriteRawIp(string path, IEnumerable<byte[]> packets)
-        => throw new UsageException("--pcap is not available yet in this build.");
+    {
+        using var writer = PcapWriter.Create(path, LinkType.Raw);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var p in packets)
+            writer.Write(p, now);
+        writer.Flush();
+    }
 }

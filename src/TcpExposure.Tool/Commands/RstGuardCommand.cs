@@ -42,8 +42,10 @@ public sealed class RstGuardCommand : ICommand
             throw new UsageException($"--netns '{Netns}' is not a valid network namespace name.");
 
         // Registered before the guard, so it runs after the guard's own clean-up (newest first).
-        using var farewell = CleanupRegistry.Register(() => Progress("rule removed"), "rst-guard message");
+        bool installed = false;
+        using var farewell = CleanupRegistry.Register(() => { if (installed) Progress("rule removed"); }, "rst-guard message");
         using var guard = RstGuard.Create(endpoint.Address, endpoint.Port, Netns);
+        installed = true;
         Console.Out.WriteLine($"guarding {endpoint}{(Netns is null ? "" : $" in {Netns}")}: {guard.Comment}");
         Console.Out.Flush();
         Progress(Duration is null ? "Ctrl-C or SIGTERM removes the rule" : $"removing the rule in {Duration} s");

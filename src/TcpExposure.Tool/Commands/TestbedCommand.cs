@@ -12,7 +12,7 @@ namespace TcpExposure.Tool.Commands;
 /// (<c>cli -- rtr -- srv</c>) for trying things by hand; the tests and the demo build the same
 /// network through <see cref="TestNetwork"/>.
 /// </summary>
-[Verb("testbed", HelpText = "Build (up), use (exec), show (status) or remove (down) the test network cli -- rtr -- srv of network namespaces.")]
+[Verb("testbed", HelpText = "Build (up), use (exec), show (status) or remove (down) the test network cli -- rtr -- srv of network namespaces. Link i (0 at cli) is 10.77.i.0/24 and fd77:0:0:i::/64, .1 on the cli side, .2 on the srv side: cli 10.77.0.1, srv 10.77.N.2 (N routers).")]
 public sealed class TestbedCommand : ICommand
 {
     /// <summary>The name <c>up</c> uses without --name.</summary>
@@ -60,12 +60,14 @@ public sealed class TestbedCommand : ICommand
     [Option('q', "quiet", HelpText = "No progress on stderr.")]
     public bool Quiet { get; set; }
 
+    private static readonly UnParserSettings Skip = new() { SkipDefault = true };
+
     [Usage(ApplicationAlias = "tcpexposure")]
     public static IEnumerable<Example> Examples =>
     [
-        new("Build cli -- rtr -- srv with 5% loss and timestamps stripped", new TestbedCommand { Action = "up", Loss = 5, StripOptions = [8] }),
-        new("Run a command in a host", new TestbedCommand { Action = "exec", Rest = ["srv", "--", "nc", "-l", "8080"] }),
-        new("Remove it", new TestbedCommand { Action = "down" }),
+        new("Build cli -- rtr -- srv with 5% loss and timestamps stripped", Skip, new TestbedCommand { Action = "up", Loss = 5, StripOptions = [8] }),
+        new("Run a command in a host", Skip, new TestbedCommand { Action = "exec", Rest = ["srv", "--", "nc", "-l", "8080"] }),
+        new("Remove it", Skip, new TestbedCommand { Action = "down" }),
     ];
 
     public int Execute() => Action switch
@@ -156,7 +158,7 @@ public sealed class TestbedCommand : ICommand
         string name = Name ?? DefaultName;
         if (!TestNetwork.IsValidName(name))
             throw new UsageException($"Test network name '{name}' is not valid.");
-        Privileges.Require("Removing the test network (network namespaces)", Capability.SysAdmin);
+        Privileges.Require("Removing the test network", Capability.SysAdmin);
         int removed = TestNetwork.Destroy(name);
         bool hadState = TestbedState.Delete(name);
         if (removed == 0 && !hadState)

@@ -41,7 +41,9 @@ public sealed partial class TestNetwork : IDisposable
     private readonly List<Process> _processes = [];
     private readonly CleanupRegistration _cleanup;
     private readonly List<TestHost> _hosts = [];
-    private bool _disposed;
+    private readonly object _buildGate = new();
+    private volatile bool _disposed;
+    private bool _tornDown;
 
     private TestNetwork(string prefix, TestNetworkOptions options)
     {
@@ -92,7 +94,7 @@ public sealed partial class TestNetwork : IDisposable
     {
         options ??= new TestNetworkOptions();
         options.Validate();
-        Privileges.Require("Building the test network (network namespaces)", Capability.SysAdmin, Capability.NetAdmin);
+        Privileges.Require("Building the test network", Capability.SysAdmin, Capability.NetAdmin);
         ExternalCommand.Require("ip", "iproute2", "Building the test network");
         if (options.HasImpairments)
         {
@@ -204,6 +206,58 @@ public sealed partial class TestNetwork : IDisposable
         return process;
     }
 
+    /// <summary>
+    /// Starts the kernel's TCP listener <c>nc -d -l [-6] PORT</c> in <paramref name="host"/> and
+    /// returns once the port is listening (<c>ss</c> shows it). What the peer sends appears on the
+    /// process's stdout; the listener exits when the peer closes.
+    /// </summary>
+    public async Task<Process> StartListenerAsync(string host, int port, bool ipv6 = false, TimeSpan? timeout = null)
+    {
+        string p = port.ToString(CultureInfo.InvariantCulture);
+        var process = ipv6 ? StartProcess(host, "nc", "-6", "-d", "-l", p) : StartProcess(host, "nc", "-d", "-l", p);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (!ExecChecked(host, "ss", "-Hltn", $"sport = :{p}").Contains($":{p} ", StringComparison.Ordinal))
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"nc -l {p} in {host} exited: {await process.StandardError.ReadToEndAsync()}");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"nc -l {p} in {host} is not listening after {(timeout ?? TimeSpan.FromSeconds(10)).TotalSeconds} s.");
+            await Task.Delay(20);
+        }
+        return process;
+    }
+
+    /// <summary>
+    /// Starts <c>tshark</c> in <paramref name="host"/> on <paramref name="iface"/> with capture
+    /// filter <paramref name="filter"/> and further tshark <paramref name="arguments"/> (e.g.
+    /// <c>-c 1 -T fields -e tcp.flags</c> or <c>-w FILE</c>), and returns once it really captures
+    /// (its "Capture started" message: "Capturing on" comes before dumpcap is ready).
+    /// </summary>
+    public async Task<Process> StartCaptureAsync(string host, string iface, string filter, IEnumerable<string> arguments, TimeSpan? timeout = null)
+    {
+        ExternalCommand.Require("tshark", "tshark", "Capturing in the test network");
+        var process = StartProcess(host, "tshark", ["-n", "-l", "-i", iface, "-f", filter, .. arguments]);
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        var seen = new StringBuilder();
+        while (true)
+        {
+            string? line;
+            try
+            {
+                line = await process.StandardError.ReadLineAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"tshark in {host} did not start capturing: {seen}");
+            }
+            if (line is null)
+                throw new InvalidOperationException($"tshark in {host} exited before capturing: {seen}");
+            seen.AppendLine(line);
+            if (line.Contains("Capture started", StringComparison.Ordinal))
+                return process;
+        }
+    }
+
     /// <summary>Runs <paramref name="create"/> inside <paramref name="host"/>'s namespace (sockets made there belong to it).</summary>
     public T Run<T>(string host, Func<T> create) => NetworkNamespace.Run(this[host].Namespace, create);
 
@@ -265,11 +319,16 @@ public sealed partial class TestNetwork : IDisposable
             }
             _processes.Clear();
         }
-        foreach (var name in HostNames(Options.Routers))
+        // Under the build lock: a Ctrl-C during Create must not race a namespace being added.
+        lock (_buildGate)
         {
-            string ns = $"{Prefix}-{name}";
-            if (NetworkNamespace.Exists(ns))
-                DeleteNamespace(ns);
+            _tornDown = true;
+            foreach (var name in HostNames(Options.Routers))
+            {
+                string ns = $"{Prefix}-{name}";
+                if (NetworkNamespace.Exists(ns))
+                    DeleteNamespace(ns);
+            }
         }
     }
 
@@ -279,9 +338,13 @@ public sealed partial class TestNetwork : IDisposable
         bool offloads = Options.DisableOffloads && ExternalCommand.Find("ethtool") is not null;
         foreach (var h in hosts)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
             progress?.Invoke($"creating {h.Namespace}");
-            Ip("netns", "add", h.Namespace);
+            lock (_buildGate)
+            {
+                if (_tornDown || _disposed)
+                    throw new OperationCanceledException("The test network was torn down while it was being built.");
+                Ip("netns", "add", h.Namespace);
+            }
             _hosts.Add(h);
             Ip("-n", h.Namespace, "link", "set", "lo", "up");
             // Forwarding on routers; on every host no DAD delay and no router solicitations.

@@ -76,8 +76,7 @@ public class TestNetworkTests
     public async Task KernelTcpCarriesBytesFromCliToSrv()
     {
         var net = Build();
-        using var server = net.StartProcess("srv", "nc", "-d", "-l", "5000");
-        Assert.That(await WaitUntil(() => net.ExecChecked("srv", "ss", "-Hltn", "sport = :5000").Contains(":5000")), Is.True);
+        using var server = await net.StartListenerAsync("srv", 5000);
         string payload = string.Concat(Enumerable.Repeat("tcpexposure-", 5000)); // 60 kB, many segments
         using var client = net.StartProcess("cli", "nc", "-N", net.Server.Address.ToString(), "5000");
         await client.StandardInput.WriteAsync(payload);
@@ -86,6 +85,17 @@ public class TestNetworkTests
         Assert.That(received, Is.EqualTo(payload));
         Assert.That(client.WaitForExit(10000), Is.True);
         Assert.That(client.ExitCode, Is.Zero);
+    }
+
+    [Test]
+    public async Task KernelTcpWorksOverIpv6Too()
+    {
+        var net = Build();
+        using var server = await net.StartListenerAsync("srv", 5001, ipv6: true);
+        using var client = net.StartProcess("cli", "nc", "-N", net.Server.Address6.ToString(), "5001");
+        await client.StandardInput.WriteAsync("over ipv6");
+        client.StandardInput.Close();
+        Assert.That(await server.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(20)), Is.EqualTo("over ipv6"));
     }
 
     [Test]
@@ -114,39 +124,40 @@ public class TestNetworkTests
     /// Captures, on srv, the SYN cli's kernel sends to srv's listener, and returns the option
     /// kinds and MSS tshark found in it, plus what <c>ss -ti</c> on srv says about the connection.
     /// </summary>
-    private static async Task<(string Kinds, string Mss, string SsInfo)> SynSeenBySrv(TestNetwork net, int port)
+    private static async Task<(string Kinds, string Mss, string SsInfo)> SynSeenBySrv(TestNetwork net, int port, bool v6 = false)
     {
-        using var tshark = net.StartProcess("srv", "tshark", "-n", "-i", "eth0", "-c", "1", "-l",
-            "-f", $"tcp dst port {port} and tcp[tcpflags] & tcp-syn != 0", "-T", "fields", "-e", "tcp.option_kind", "-e", "tcp.options.mss_val");
-        // "Capturing on" comes before dumpcap really captures; "Capture started" after.
-        ReadLineContaining(tshark.StandardError, "Capture started", 60);
-        using var server = net.StartProcess("srv", "nc", "-d", "-l", port.ToString(CultureInfo.InvariantCulture));
-        Assert.That(await WaitUntil(() => net.ExecChecked("srv", "ss", "-Hltn", $"sport = :{port}").Contains($":{port}")), Is.True);
-        using var client = net.StartProcess("cli", "nc", net.Server.Address.ToString(), port.ToString(CultureInfo.InvariantCulture));
+        // The first segment cli sends to the port is its SYN (BPF's tcp[] cannot look into IPv6).
+        using var tshark = await net.StartCaptureAsync("srv", "eth0", $"tcp dst port {port}",
+            ["-c", "1", "-T", "fields", "-e", "tcp.option_kind", "-e", "tcp.options.mss_val", "-e", "tcp.flags.syn"]);
+        using var server = await net.StartListenerAsync("srv", port, v6);
+        using var client = net.StartProcess("cli", "nc", (v6 ? net.Server.Address6 : net.Server.Address).ToString(), port.ToString(CultureInfo.InvariantCulture));
         string fields = ReadLine(tshark.StandardOutput, 30);
         Assert.That(await WaitUntil(() => net.ExecChecked("srv", "ss", "-Htn", "state", "established", $"sport = :{port}").Length > 0), Is.True);
         // This ss prints the "ts sack" flags only together with -e.
         string ss = net.ExecChecked("srv", "ss", "-Htien", "state", "established", $"sport = :{port}");
         var parts = fields.Split('\t');
+        Assert.That(parts[^1], Is.EqualTo("1").Or.EqualTo("True"), "the captured segment is the SYN");
         return (parts[0], parts.Length > 1 ? parts[1] : "", ss);
     }
 
-    [Test]
-    public async Task WithoutImpairmentsTheSynKeepsTimestampsAndItsMss()
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task WithoutImpairmentsTheSynKeepsTimestampsAndItsMss(bool v6)
     {
         var net = Build();
-        var (kinds, mss, ss) = await SynSeenBySrv(net, 5010);
+        var (kinds, mss, ss) = await SynSeenBySrv(net, 5010, v6);
         Assert.That(kinds.Split(','), Does.Contain("8").And.Contain("2"));
-        Assert.That(mss, Is.EqualTo("1460"));
+        Assert.That(mss, Is.EqualTo(v6 ? "1440" : "1460"));
         Assert.That(ss, Does.Match(@"\bts\b"));
-        Assert.That(ss, Does.Contain("mss:1448"), "1460 less 12 bytes of timestamps");
+        Assert.That(ss, Does.Contain(v6 ? "mss:1428" : "mss:1448"), "the MSS less 12 bytes of timestamps");
     }
 
-    [Test]
-    public async Task TheRouterStripsTimestampsAndClampsTheMss()
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task TheRouterStripsTimestampsAndClampsTheMss(bool v6)
     {
         var net = Build(new TestNetworkOptions { StripOptions = [8], ClampMss = 500 });
-        var (kinds, mss, ss) = await SynSeenBySrv(net, 5011);
+        var (kinds, mss, ss) = await SynSeenBySrv(net, 5011, v6);
         Assert.That(kinds.Split(','), Does.Not.Contain("8"), $"option kinds seen by srv: {kinds}");
         Assert.That(kinds.Split(','), Does.Contain("2").And.Contain("4"), "other options pass");
         Assert.That(mss, Is.EqualTo("500"));
@@ -159,12 +170,16 @@ public class TestNetworkTests
     public async Task NatHidesCliBehindTheRouter()
     {
         var net = Build(new TestNetworkOptions { Nat = true });
-        using var server = net.StartProcess("srv", "nc", "-d", "-l", "5020");
-        Assert.That(await WaitUntil(() => net.ExecChecked("srv", "ss", "-Hltn", "sport = :5020").Contains(":5020")), Is.True);
+        using var server = await net.StartListenerAsync("srv", 5020);
         using var client = net.StartProcess("cli", "nc", net.Server.Address.ToString(), "5020");
         string est = "";
         Assert.That(await WaitUntil(() => (est = net.ExecChecked("srv", "ss", "-Htn", "state", "established", "sport = :5020")).Length > 0), Is.True);
         Assert.That(est, Does.Contain("10.77.1.1:").And.Not.Contain("10.77.0.1"));
+
+        using var server6 = await net.StartListenerAsync("srv", 5021, ipv6: true);
+        using var client6 = net.StartProcess("cli", "nc", net.Server.Address6.ToString(), "5021");
+        Assert.That(await WaitUntil(() => (est = net.ExecChecked("srv", "ss", "-Htn", "state", "established", "sport = :5021")).Length > 0), Is.True);
+        Assert.That(est, Does.Contain("[fd77:0:0:1::1]:").And.Not.Contain("fd77::1]"));
     }
 
     [Test]

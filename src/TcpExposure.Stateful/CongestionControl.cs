@@ -1,0 +1,146 @@
+namespace TcpExposure.Stateful;
+
+/// <summary>The congestion control algorithms a connection can use.</summary>
+public enum CongestionAlgorithm
+{
+    /// <summary>RFC 5681 slow start and congestion avoidance (loss recovery per RFC 6582 / RFC 6675).</summary>
+    NewReno,
+    /// <summary>RFC 9438 CUBIC window growth.</summary>
+    Cubic,
+}
+
+/// <summary>
+/// How the congestion window grows and shrinks. Loss recovery (fast retransmit, NewReno partial
+/// ACKs, SACK pipe accounting) is the connection's; the algorithm decides window growth on ACKs
+/// and the slow start threshold after a congestion event.
+/// </summary>
+public interface ICongestionControl
+{
+    /// <summary>The congestion window in bytes.</summary>
+    int Window { get; set; }
+    /// <summary>The slow start threshold in bytes.</summary>
+    int SlowStartThreshold { get; }
+    /// <summary>New data was acknowledged outside loss recovery.</summary>
+    void OnAck(int ackedBytes, int flightSize, TimeSpan now, TimeSpan? srtt);
+    /// <summary>Loss detected by duplicate ACKs or SACK: sets the threshold (the connection sets the window).</summary>
+    void OnCongestionEvent(int flightSize, TimeSpan now);
+    /// <summary>The retransmission timer expired: threshold from the flight, window to one segment.</summary>
+    void OnRetransmitTimeout(int flightSize, TimeSpan now);
+}
+
+/// <summary>Creates the algorithm named in the configuration.</summary>
+public static class CongestionControlFactory
+{
+    public static ICongestionControl Create(CongestionAlgorithm algorithm, int mss, int initialWindowSegments) => algorithm switch
+    {
+        CongestionAlgorithm.Cubic => new CubicCongestionControl(mss, initialWindowSegments),
+        _ => new NewRenoCongestionControl(mss, initialWindowSegments),
+    };
+}
+
+/// <summary>RFC 5681: slow start below ssthresh, about one segment per RTT above it.</summary>
+public sealed class NewRenoCongestionControl(int mss, int initialWindowSegments) : ICongestionControl
+{
+    private int _bytesAcked;
+    public int Window { get; set; } = mss * initialWindowSegments;
+    public int SlowStartThreshold { get; private set; } = int.MaxValue;
+
+    public void OnAck(int ackedBytes, int flightSize, TimeSpan now, TimeSpan? srtt)
+    {
+        if (Window < SlowStartThreshold)
+        {
+            // RFC 5681 3.1 with appropriate byte counting limited to one SMSS per ACK.
+            Window += Math.Min(ackedBytes, mss);
+            return;
+        }
+        _bytesAcked += ackedBytes;
+        if (_bytesAcked >= Window)
+        {
+            _bytesAcked -= Window;
+            Window += mss;
+        }
+    }
+
+    public void OnCongestionEvent(int flightSize, TimeSpan now)
+    {
+        SlowStartThreshold = Math.Max(flightSize / 2, 2 * mss);
+        _bytesAcked = 0;
+    }
+
+    public void OnRetransmitTimeout(int flightSize, TimeSpan now)
+    {
+        SlowStartThreshold = Math.Max(flightSize / 2, 2 * mss);
+        Window = mss;
+        _bytesAcked = 0;
+    }
+}
+
+/// <summary>
+/// CUBIC (RFC 9438): after a loss the window follows W(t) = C (t - K)^3 + Wmax, with a
+/// Reno-friendly floor; slow start as NewReno below ssthresh.
+/// </summary>
+public sealed class CubicCongestionControl(int mss, int initialWindowSegments) : ICongestionControl
+{
+    private const double C = 0.4;
+    private const double Beta = 0.7;
+    private double _wMax;          // segments
+    private double _k;             // seconds
+    private TimeSpan? _epoch;
+    private double _wEst;          // segments, Reno-friendly estimate
+    private double _cwndSegments = initialWindowSegments;
+
+    public int Window
+    {
+        get => (int)Math.Max(mss, _cwndSegments * mss);
+        set => _cwndSegments = (double)value / mss;
+    }
+
+    public int SlowStartThreshold { get; private set; } = int.MaxValue;
+
+    public void OnAck(int ackedBytes, int flightSize, TimeSpan now, TimeSpan? srtt)
+    {
+        if (_cwndSegments == 0)
+            _cwndSegments = initialWindowSegments;
+        if (Window < SlowStartThreshold)
+        {
+            _cwndSegments += Math.Min(ackedBytes, mss) / (double)mss;
+            return;
+        }
+        if (_epoch is null)
+        {
+            _epoch = now;
+            if (_wMax < _cwndSegments)
+            {
+                _wMax = _cwndSegments;
+                _k = 0;
+            }
+            else
+                _k = Math.Cbrt((_wMax - _cwndSegments) / C);
+            _wEst = _cwndSegments;
+        }
+        double t = (now - _epoch.Value + (srtt ?? TimeSpan.Zero)).TotalSeconds;
+        double target = C * Math.Pow(t - _k, 3) + _wMax;
+        double segs = (double)ackedBytes / mss;
+        // RFC 9438 4.3: the Reno-friendly estimate grows by 3(1-beta)/(1+beta) segments per window.
+        _wEst += 3 * (1 - Beta) / (1 + Beta) * segs / _cwndSegments;
+        if (target < _wEst)
+            target = _wEst;
+        if (target > _cwndSegments)
+            _cwndSegments += Math.Min(target - _cwndSegments, _cwndSegments * 0.5) * segs / _cwndSegments;
+    }
+
+    public void OnCongestionEvent(int flightSize, TimeSpan now)
+    {
+        if (_cwndSegments == 0)
+            _cwndSegments = initialWindowSegments;
+        _wMax = _cwndSegments;
+        _epoch = null;
+        SlowStartThreshold = Math.Max((int)(_cwndSegments * Beta * mss), 2 * mss);
+    }
+
+    public void OnRetransmitTimeout(int flightSize, TimeSpan now)
+    {
+        OnCongestionEvent(flightSize, now);
+        _cwndSegments = 1;
+    }
+}

@@ -1,0 +1,140 @@
+using TcpExposure.Craft.Options;
+using TcpExposure.Craft.Wire;
+
+namespace TcpExposure.Stateful;
+
+/// <summary>
+/// Out-of-order ranges received above RCV.NXT (the bytes themselves sit in the
+/// <see cref="ReceiveBuffer"/>), and the SACK blocks to report for them (RFC 2018 section 4:
+/// the block holding the most recently received segment first, then the most recently reported).
+/// </summary>
+public sealed class Reassembly
+{
+    /// <summary>Ranges kept at most; a segment that would need more is dropped (and ACKed).</summary>
+    public const int MaxRanges = 32;
+
+    private readonly SeqNumber[] _start = new SeqNumber[MaxRanges];
+    private readonly SeqNumber[] _end = new SeqNumber[MaxRanges];
+    private int _count;
+    // Sequence numbers inside recently received ranges, most recent first.
+    private readonly SeqNumber[] _recent = new SeqNumber[4];
+    private int _recentCount;
+
+    /// <summary>Out-of-order ranges held.</summary>
+    public int Count => _count;
+    public bool IsEmpty => _count == 0;
+
+    /// <summary>The range at <paramref name="index"/>, in sequence order.</summary>
+    public (SeqNumber Start, SeqNumber End) this[int index] => (_start[index], _end[index]);
+
+    /// <summary>Records that [start, end) arrived out of order. False when the table is full.</summary>
+    public bool Add(SeqNumber start, SeqNumber end)
+    {
+        if (end <= start)
+            return true;
+        int i = 0;
+        while (i < _count && _end[i] < start)
+            i++;
+        // i is the first range that ends at or after start: merge every range that touches [start, end).
+        int j = i;
+        while (j < _count && _start[j] <= end)
+        {
+            start = SeqNumber.Min(start, _start[j]);
+            end = SeqNumber.Max(end, _end[j]);
+            j++;
+        }
+        int merged = j - i;
+        if (merged == 0)
+        {
+            if (_count == MaxRanges)
+                return false;
+            Array.Copy(_start, i, _start, i + 1, _count - i);
+            Array.Copy(_end, i, _end, i + 1, _count - i);
+            _count++;
+        }
+        else if (merged > 1)
+        {
+            Array.Copy(_start, j, _start, i + 1, _count - j);
+            Array.Copy(_end, j, _end, i + 1, _count - j);
+            _count -= merged - 1;
+        }
+        _start[i] = start;
+        _end[i] = end;
+        NoteRecent(start);
+        return true;
+    }
+
+    /// <summary>
+    /// RCV.NXT reached <paramref name="next"/>: drops ranges now below it and returns how far RCV.NXT
+    /// can move on through ranges that join it.
+    /// </summary>
+    public SeqNumber Advance(SeqNumber next)
+    {
+        int k = 0;
+        while (k < _count && _start[k] <= next)
+        {
+            next = SeqNumber.Max(next, _end[k]);
+            k++;
+        }
+        if (k > 0)
+        {
+            Array.Copy(_start, k, _start, 0, _count - k);
+            Array.Copy(_end, k, _end, 0, _count - k);
+            _count -= k;
+        }
+        return next;
+    }
+
+    /// <summary>Forgets everything.</summary>
+    public void Clear()
+    {
+        _count = 0;
+        _recentCount = 0;
+    }
+
+    /// <summary>
+    /// Writes up to <paramref name="max"/> SACK blocks into <paramref name="blocks"/>, the first one
+    /// holding the most recently received segment; returns how many.
+    /// </summary>
+    public int GetSackBlocks(Span<SackBlock> blocks, int max)
+    {
+        int n = 0;
+        max = Math.Min(max, blocks.Length);
+        for (int r = 0; r < _recentCount && n < max; r++)
+        {
+            int idx = Find(_recent[r]);
+            if (idx >= 0 && !Contains(blocks[..n], _start[idx]))
+                blocks[n++] = new SackBlock(_start[idx], _end[idx]);
+        }
+        for (int idx = _count - 1; idx >= 0 && n < max; idx--)
+        {
+            if (!Contains(blocks[..n], _start[idx]))
+                blocks[n++] = new SackBlock(_start[idx], _end[idx]);
+        }
+        return n;
+    }
+
+    private static bool Contains(ReadOnlySpan<SackBlock> blocks, SeqNumber start)
+    {
+        foreach (var b in blocks)
+            if (b.Left == start)
+                return true;
+        return false;
+    }
+
+    private int Find(SeqNumber seq)
+    {
+        for (int i = 0; i < _count; i++)
+            if (seq.InRange(_start[i], _end[i]))
+                return i;
+        return -1;
+    }
+
+    private void NoteRecent(SeqNumber seq)
+    {
+        int keep = Math.Min(_recentCount, _recent.Length - 1);
+        Array.Copy(_recent, 0, _recent, 1, keep);
+        _recent[0] = seq;
+        _recentCount = keep + 1;
+    }
+}

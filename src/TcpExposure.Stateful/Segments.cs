@@ -1,0 +1,227 @@
+using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using TcpExposure.Craft.Options;
+using TcpExposure.Craft.Wire;
+
+namespace TcpExposure.Stateful;
+
+/// <summary>Room for the four SACK blocks an option can carry, inline (no allocation).</summary>
+[InlineArray(4)]
+public struct SackBlockArray
+{
+    private SackBlock _element0;
+}
+
+/// <summary>
+/// The TCP options a connection reads and writes (MSS, window scale, SACK-permitted, SACK,
+/// timestamps) as a plain value; everything else on the wire is ignored.
+/// </summary>
+public struct SegmentOptions
+{
+    /// <summary>MSS value; 0 when absent.</summary>
+    public ushort Mss;
+    /// <summary>Window scale shift; -1 when absent.</summary>
+    public int WindowScale;
+    public bool SackPermitted;
+    public bool HasTimestamps;
+    public uint TsVal;
+    public uint TsEcr;
+    public int SackCount;
+    public SackBlockArray SackBlocks;
+
+    /// <summary>No options.</summary>
+    public static SegmentOptions None => new() { WindowScale = -1 };
+
+    /// <summary>The SACK blocks present.</summary>
+    [UnscopedRef]
+    public readonly ReadOnlySpan<SackBlock> Sacks => ((ReadOnlySpan<SackBlock>)SackBlocks)[..SackCount];
+
+    /// <summary>Reads the options a connection cares about from an option space. Never throws.</summary>
+    public static SegmentOptions Parse(ReadOnlySpan<byte> optionSpace)
+    {
+        var o = None;
+        foreach (var opt in new TcpOptionEnumerator(optionSpace))
+        {
+            if (opt.Problem != OptionProblem.None)
+                continue;
+            switch (opt.Kind)
+            {
+                case TcpOptionKind.MaximumSegmentSize when opt.TryGetMss(out ushort mss):
+                    o.Mss = mss;
+                    break;
+                case TcpOptionKind.WindowScale when opt.TryGetWindowScale(out byte shift):
+                    o.WindowScale = Math.Min((int)shift, 14); // RFC 7323 2.3: larger shifts are taken as 14
+                    break;
+                case TcpOptionKind.SackPermitted when opt.Data.Length == 0:
+                    o.SackPermitted = true;
+                    break;
+                case TcpOptionKind.Timestamps when opt.TryGetTimestamps(out uint val, out uint ecr):
+                    o.HasTimestamps = true;
+                    o.TsVal = val;
+                    o.TsEcr = ecr;
+                    break;
+                case TcpOptionKind.Sack when opt.Data.Length % 8 == 0:
+                    for (int i = 0; i + 8 <= opt.Data.Length && o.SackCount < 4; i += 8)
+                        o.SackBlocks[o.SackCount++] = new SackBlock(
+                            BinaryPrimitives.ReadUInt32BigEndian(opt.Data[i..]),
+                            BinaryPrimitives.ReadUInt32BigEndian(opt.Data[(i + 4)..]));
+                    break;
+            }
+        }
+        return o;
+    }
+
+    /// <summary>Bytes <see cref="Write"/> produces (a multiple of 4).</summary>
+    public readonly int EncodedLength
+    {
+        get
+        {
+            int n = 0;
+            if (Mss != 0) n += 4;
+            if (SackPermitted && HasTimestamps) n += 12;           // SACK-permitted, TS
+            else if (SackPermitted) n += 4;                          // NOP NOP SACK-permitted
+            else if (HasTimestamps) n += 12;                         // NOP NOP TS
+            if (WindowScale >= 0) n += 4;                            // NOP WS
+            if (SackCount > 0) n += 4 + 8 * SackCount;               // NOP NOP SACK
+            return n;
+        }
+    }
+
+    /// <summary>Writes the options in Linux's layout (4-byte aligned with NOPs); returns the bytes written.</summary>
+    public readonly int Write(Span<byte> d)
+    {
+        int at = 0;
+        if (Mss != 0)
+        {
+            d[0] = TcpOptionKind.MaximumSegmentSize; d[1] = 4;
+            BinaryPrimitives.WriteUInt16BigEndian(d[2..], Mss);
+            at = 4;
+        }
+        if (SackPermitted && HasTimestamps)
+        {
+            d[at] = TcpOptionKind.SackPermitted; d[at + 1] = 2;
+            at += 2;
+            at = WriteTs(d, at);
+        }
+        else if (SackPermitted)
+        {
+            d[at] = 1; d[at + 1] = 1; d[at + 2] = TcpOptionKind.SackPermitted; d[at + 3] = 2;
+            at += 4;
+        }
+        else if (HasTimestamps)
+        {
+            d[at] = 1; d[at + 1] = 1;
+            at = WriteTs(d, at + 2);
+        }
+        if (WindowScale >= 0)
+        {
+            d[at] = 1; d[at + 1] = TcpOptionKind.WindowScale; d[at + 2] = 3; d[at + 3] = (byte)WindowScale;
+            at += 4;
+        }
+        if (SackCount > 0)
+        {
+            d[at] = 1; d[at + 1] = 1; d[at + 2] = TcpOptionKind.Sack; d[at + 3] = (byte)(2 + 8 * SackCount);
+            at += 4;
+            for (int i = 0; i < SackCount; i++)
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(d[at..], SackBlocks[i].Left.Value);
+                BinaryPrimitives.WriteUInt32BigEndian(d[(at + 4)..], SackBlocks[i].Right.Value);
+                at += 8;
+            }
+        }
+        return at;
+    }
+
+    private readonly int WriteTs(Span<byte> d, int at)
+    {
+        d[at] = TcpOptionKind.Timestamps; d[at + 1] = 10;
+        BinaryPrimitives.WriteUInt32BigEndian(d[(at + 2)..], TsVal);
+        BinaryPrimitives.WriteUInt32BigEndian(d[(at + 6)..], TsEcr);
+        return at + 10;
+    }
+}
+
+/// <summary>A received segment as the connection sees it: header fields, options and a view of the payload.</summary>
+public readonly ref struct IncomingSegment
+{
+    public readonly SeqNumber Sequence;
+    public readonly SeqNumber Acknowledgment;
+    public readonly TcpFlags Flags;
+    /// <summary>The window field as sent (not yet scaled).</summary>
+    public readonly ushort Window;
+    public readonly SegmentOptions Options;
+    public readonly ReadOnlySpan<byte> Payload;
+
+    public IncomingSegment(SeqNumber sequence, SeqNumber acknowledgment, TcpFlags flags, ushort window,
+        SegmentOptions options, ReadOnlySpan<byte> payload)
+    {
+        Sequence = sequence;
+        Acknowledgment = acknowledgment;
+        Flags = flags;
+        Window = window;
+        Options = options;
+        Payload = payload;
+    }
+
+    /// <summary>Reads a segment from a header view (no copy of the payload).</summary>
+    public static IncomingSegment From(in TcpHeaderView tcp)
+        => new(tcp.Sequence, tcp.Acknowledgment, tcp.Flags, tcp.Window, SegmentOptions.Parse(tcp.OptionBytes), tcp.Payload);
+
+    /// <summary>Sequence space taken: payload plus SYN and FIN.</summary>
+    public int SequenceLength => Payload.Length + Flags.SequenceLength();
+}
+
+/// <summary>A segment the connection emits; the payload may be in two pieces (a wrapped ring buffer).</summary>
+public readonly ref struct OutgoingSegment
+{
+    public readonly SeqNumber Sequence;
+    public readonly SeqNumber Acknowledgment;
+    public readonly TcpFlags Flags;
+    /// <summary>The window field as it goes on the wire (already scaled down).</summary>
+    public readonly ushort Window;
+    public readonly SegmentOptions Options;
+    public readonly ReadOnlySpan<byte> Payload1;
+    public readonly ReadOnlySpan<byte> Payload2;
+
+    public OutgoingSegment(SeqNumber sequence, SeqNumber acknowledgment, TcpFlags flags, ushort window,
+        SegmentOptions options, ReadOnlySpan<byte> payload1, ReadOnlySpan<byte> payload2)
+    {
+        Sequence = sequence;
+        Acknowledgment = acknowledgment;
+        Flags = flags;
+        Window = window;
+        Options = options;
+        Payload1 = payload1;
+        Payload2 = payload2;
+    }
+
+    public int PayloadLength => Payload1.Length + Payload2.Length;
+
+    /// <summary>TCP header + options + payload length.</summary>
+    public int TcpLength => 20 + Options.EncodedLength + PayloadLength;
+
+    /// <summary>Writes the TCP header, options and payload (checksum field zero); returns the length.</summary>
+    public int WriteTcp(Span<byte> d, ushort sourcePort, ushort destinationPort)
+    {
+        int optLen = Options.EncodedLength;
+        int hl = 20 + optLen;
+        BinaryPrimitives.WriteUInt16BigEndian(d, sourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(d[2..], destinationPort);
+        BinaryPrimitives.WriteUInt32BigEndian(d[4..], Sequence.Value);
+        BinaryPrimitives.WriteUInt32BigEndian(d[8..], Acknowledgment.Value);
+        BinaryPrimitives.WriteUInt16BigEndian(d[12..], (ushort)(((hl / 4) << 12) | ((int)Flags & 0x1FF)));
+        BinaryPrimitives.WriteUInt16BigEndian(d[14..], Window);
+        BinaryPrimitives.WriteUInt32BigEndian(d[16..], 0); // checksum and urgent pointer
+        Options.Write(d[20..]);
+        Payload1.CopyTo(d[hl..]);
+        Payload2.CopyTo(d[(hl + Payload1.Length)..]);
+        return hl + PayloadLength;
+    }
+}
+
+/// <summary>Where a connection puts the segments it emits (the stack encodes and sends them; tests record them).</summary>
+public interface ISegmentSink
+{
+    void Send(in OutgoingSegment segment);
+}

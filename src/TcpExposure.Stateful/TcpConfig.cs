@@ -1,0 +1,56 @@
+namespace TcpExposure.Stateful;
+
+/// <summary>Per-connection settings. Defaults follow Linux where the RFCs leave a choice.</summary>
+public sealed record TcpConfig
+{
+    /// <summary>The MSS we announce and the largest payload we send (before options).</summary>
+    public ushort Mss { get; init; } = 1460;
+    /// <summary>Receive buffer (and so the largest window we offer), bytes.</summary>
+    public int ReceiveBufferSize { get; init; } = 256 * 1024;
+    /// <summary>Send buffer, bytes.</summary>
+    public int SendBufferSize { get; init; } = 256 * 1024;
+    /// <summary>Offer window scaling (RFC 7323); the shift is the smallest that covers the receive buffer.</summary>
+    public bool WindowScaling { get; init; } = true;
+    /// <summary>Offer timestamps (RFC 7323: RTTM and PAWS).</summary>
+    public bool Timestamps { get; init; } = true;
+    /// <summary>Offer SACK (RFC 2018) and use it for loss recovery (RFC 6675).</summary>
+    public bool Sack { get; init; } = true;
+    /// <summary>RTO before any RTT sample (RFC 6298: 1 s).</summary>
+    public TimeSpan InitialRto { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Lower bound of the RTO (RFC 6298 says 1 s; Linux uses 200 ms).</summary>
+    public TimeSpan MinRto { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>Upper bound of the RTO (at least 60 s per RFC 6298).</summary>
+    public TimeSpan MaxRto { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long an ACK for in-order data may wait; zero ACKs every segment at once.</summary>
+    public TimeSpan DelayedAck { get; init; } = TimeSpan.FromMilliseconds(40);
+    /// <summary>Abort when sent data (or a SYN) stays unacknowledged this long (RFC 9293 USER TIMEOUT).</summary>
+    public TimeSpan UserTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>TIME-WAIT duration, 2*MSL.</summary>
+    public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Initial congestion window in segments (RFC 6928: 10).</summary>
+    public int InitialWindowSegments { get; init; } = 10;
+    public CongestionAlgorithm CongestionControl { get; init; } = CongestionAlgorithm.NewReno;
+    /// <summary>
+    /// Tail loss probes (RFC 8985 section 7): when ACKs stop, probe after about two RTTs instead of
+    /// waiting for the RTO, so losses at the end of a flight are repaired by fast recovery.
+    /// </summary>
+    public bool TailLossProbe { get; init; } = true;
+    /// <summary>Challenge ACKs sent at most per second (RFC 5961 section 7).</summary>
+    public int ChallengeAckLimit { get; init; } = 1000;
+    /// <summary>The ISN source; RFC 6528 with a random key unless a test sets a fixed one.</summary>
+    public IIsnGenerator IsnGenerator { get; init; } = new Rfc6528IsnGenerator();
+    /// <summary>Added to our timestamp clock (RFC 7323 recommends a per-connection random offset).</summary>
+    public uint TimestampOffset { get; init; }
+
+    /// <summary>The window scale shift we offer for <see cref="ReceiveBufferSize"/>.</summary>
+    public byte ReceiveWindowShift
+    {
+        get
+        {
+            byte shift = 0;
+            while (shift < 14 && (ReceiveBufferSize >> shift) > 65535)
+                shift++;
+            return shift;
+        }
+    }
+}

@@ -1,0 +1,1125 @@
+using TcpExposure.Craft.Options;
+using TcpExposure.Craft.Wire;
+
+namespace TcpExposure.Stateful;
+
+/// <summary>
+/// One TCP connection per RFC 9293: a plain switch over <see cref="TcpState"/>. It never reads a
+/// clock and never sends by itself: every entry point takes <c>now</c> (time since an arbitrary
+/// epoch), and every segment it emits goes to the <see cref="ISegmentSink"/> before the call
+/// returns. The owner calls <see cref="Poll"/> at <see cref="NextDeadline"/> (the earliest of the
+/// retransmission/persist timer, the delayed ACK, TIME-WAIT and the user timeout).
+/// Not thread-safe: the owner serializes calls.
+/// </summary>
+public sealed class TcpConnection
+{
+    private const int DefaultPeerMss = 536; // RFC 9293 3.7.1, when the SYN carries no MSS option
+
+    private readonly TcpConfig _cfg;
+    private readonly ISegmentSink _sink;
+    private readonly SendBuffer _sndBuf;
+    private readonly ReceiveBuffer _rcvBuf;
+    private readonly Reassembly _ooo = new();
+    private readonly SackScoreboard _scoreboard = new();
+    private readonly RttEstimator _rtt;
+    private readonly ICongestionControl _cc;
+
+    // RFC 9293 3.3.1 send and receive sequence variables. _sndMax is the highest sequence number
+    // sent so far: _sndNxt goes back to SND.UNA after a timeout (go-back-N) while _sndMax stays.
+    private readonly SeqNumber _iss;
+    private SeqNumber _sndUna, _sndNxt, _sndMax, _sndWl1, _sndWl2;
+    private int _sndWnd, _maxSndWnd;
+    private SeqNumber _sndBufSeq;     // sequence number of _sndBuf[0]
+    private SeqNumber _probeHigh;     // one past a zero-window probe byte sent beyond _sndNxt
+    private SeqNumber _irs, _rcvNxt;
+    private bool _passiveOpen;
+
+    // Negotiated options.
+    private int _peerMss = DefaultPeerMss;
+    private int _sndShift, _rcvShift;
+    private bool _tsOk, _sackOk;
+    private uint _tsRecent;
+    private SeqNumber _lastAckSent;
+    private int _lastWindowAdvertised;
+
+    private bool _finQueued;          // the application closed its sending side
+    private bool _finReceived;
+    private SeqNumber? _peerFinSeq;   // a FIN that arrived ahead of missing data
+
+    // RTT measurement without timestamps (Karn: only segments never retransmitted).
+    private bool _rttTiming;
+    private SeqNumber _rttSeq;
+    private TimeSpan _rttStart;
+
+    // Loss recovery.
+    private int _dupAcks;
+    private bool _inRecovery;
+    private SeqNumber _recover;
+    private SeqNumber _highRxt;
+    private SeqNumber _rxtRoundMark;  // SND.MAX when the current round of SACK retransmissions began
+
+    // Timers; null when not armed.
+    private TimeSpan? _rtxDeadline;
+    private bool _tlpArmed;           // _rtxDeadline is a probe timeout, not the RTO
+    private bool _tlpSent;            // a probe went out and no new ACK came since
+    private bool _persisting;
+    private int _persistBackoff;
+    private TimeSpan? _delayedAckDeadline;
+    private TimeSpan? _timeWaitDeadline;
+    private TimeSpan? _userTimerBase;
+    private bool _ackNow;
+    private int _segmentsUnacked;
+
+    private int _challengeAcks;
+    private TimeSpan? _challengeWindow;
+
+    /// <summary>A closed connection that will use <paramref name="iss"/> as its initial sequence number.</summary>
+    public TcpConnection(TcpConfig config, ISegmentSink sink, uint iss)
+    {
+        _cfg = config;
+        _sink = sink;
+        _sndBuf = new SendBuffer(config.SendBufferSize);
+        _rcvBuf = new ReceiveBuffer(config.ReceiveBufferSize);
+        _rtt = new RttEstimator(config.InitialRto, config.MinRto, config.MaxRto);
+        _cc = CongestionControlFactory.Create(config.CongestionControl, config.Mss, config.InitialWindowSegments);
+        _iss = iss;
+        _sndUna = _sndNxt = _sndMax = _probeHigh = _recover = iss;
+        _sndBufSeq = _iss + 1;
+    }
+
+    public TcpState State { get; private set; } = TcpState.Closed;
+    /// <summary>Why the connection died, when it did not close gracefully.</summary>
+    public TcpError Error { get; private set; }
+    public TcpConfig Config => _cfg;
+    public SeqNumber InitialSendSequence => _iss;
+    public SeqNumber InitialReceiveSequence => _irs;
+    public SeqNumber SendUnacknowledged => _sndUna;
+    public SeqNumber SendNext => _sndNxt;
+    public SeqNumber ReceiveNext => _rcvNxt;
+    /// <summary>The peer's window in bytes (scaled).</summary>
+    public int SendWindow => _sndWnd;
+    public int CongestionWindow => _cc.Window;
+    public int SlowStartThreshold => _cc.SlowStartThreshold;
+    public TimeSpan RetransmissionTimeout => _rtt.Rto;
+    public TimeSpan? SmoothedRtt => _rtt.SmoothedRtt;
+    public bool InRecovery => _inRecovery;
+    /// <summary>The MSS the peer announced (536 when it announced none).</summary>
+    public int PeerMss => _peerMss;
+    public bool WindowScaleEnabled { get; private set; }
+    public bool TimestampsEnabled => _tsOk;
+    public bool SackEnabled => _sackOk;
+    public int SendShift => _sndShift;
+    public int ReceiveShift => _rcvShift;
+
+    /// <summary>Segments retransmitted (timeouts, fast retransmits, SACK recovery; SYNs included).</summary>
+    public long Retransmissions { get; private set; }
+    /// <summary>Retransmission timer expiries (SYN and persist timers excluded).</summary>
+    public long Timeouts { get; private set; }
+    /// <summary>Loss recovery episodes entered on duplicate ACKs or SACK (fast retransmits).</summary>
+    public long FastRetransmits { get; private set; }
+    /// <summary>Zero-window probes sent.</summary>
+    public long ZeroWindowProbes { get; private set; }
+    public long SegmentsSent { get; private set; }
+    public long SegmentsReceived { get; private set; }
+    /// <summary>Application bytes the peer acknowledged.</summary>
+    public long BytesAcknowledged { get; private set; }
+    /// <summary>Application bytes received in order.</summary>
+    public long BytesReceived { get; private set; }
+
+    /// <summary>In-order bytes the application can read.</summary>
+    public int BytesAvailable => _rcvBuf.Readable;
+    /// <summary>The peer's FIN arrived and every byte before it was read: reads return 0 from now on.</summary>
+    public bool ReceiveFinished => _finReceived && _rcvBuf.Readable == 0;
+    /// <summary>The peer closed its sending side (FIN received).</summary>
+    public bool FinReceived => _finReceived;
+    /// <summary>The application may still queue data.</summary>
+    public bool CanSend => !_finQueued && State is TcpState.SynSent or TcpState.SynReceived or TcpState.Established or TcpState.CloseWait;
+    /// <summary>Room in the send buffer.</summary>
+    public int SendSpace => CanSend ? _sndBuf.Free : 0;
+    /// <summary>Bytes written and not yet acknowledged.</summary>
+    public int SendQueued => _sndBuf.Count;
+    /// <summary>The connection reached ESTABLISHED at some point (or later states).</summary>
+    public bool IsSynchronized => State is not (TcpState.Closed or TcpState.Listen or TcpState.SynSent or TcpState.SynReceived);
+    /// <summary>Came from a passive open (LISTEN).</summary>
+    public bool IsPassive => _passiveOpen;
+
+    /// <summary>The earliest time <see cref="Poll"/> has something to do; null when nothing is pending.</summary>
+    public TimeSpan? NextDeadline
+    {
+        get
+        {
+            if (State == TcpState.Closed)
+                return null;
+            TimeSpan? d = _rtxDeadline;
+            d = Min(d, _delayedAckDeadline);
+            d = Min(d, _timeWaitDeadline);
+            if (_userTimerBase is { } b)
+                d = Min(d, b + _cfg.UserTimeout);
+            return d;
+        }
+    }
+
+    private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
+
+    private SeqNumber DataEnd => _sndBufSeq + _sndBuf.Count;
+    private bool FinAcked => _finQueued && _sndUna == DataEnd + 1;
+    private int FlightSize => _sndMax - _sndUna;
+    private int SendMss => Math.Min(_peerMss, (int)_cfg.Mss);
+
+    // ---------------------------------------------------------------- user calls
+
+    /// <summary>Passive OPEN: CLOSED -> LISTEN. The next SYN handed to <see cref="Process"/> starts the handshake.</summary>
+    public void Listen()
+    {
+        if (State != TcpState.Closed)
+            throw new InvalidOperationException($"Listen needs a CLOSED connection; this one is {State}.");
+        _passiveOpen = true;
+        State = TcpState.Listen;
+    }
+
+    /// <summary>Active OPEN: CLOSED -> SYN-SENT, emits the SYN.</summary>
+    public void Connect(TimeSpan now)
+    {
+        if (State != TcpState.Closed)
+            throw new InvalidOperationException($"Connect needs a CLOSED connection; this one is {State}.");
+        State = TcpState.SynSent;
+        _sndUna = _iss;
+        _sndNxt = _sndMax = _iss + 1;
+        SendSyn(now, ack: false);
+        StartRttTiming(_iss, now);
+        _rtxDeadline = now + _rtt.Rto;
+        _userTimerBase = now;
+    }
+
+    /// <summary>Queues application data; returns the bytes taken (0 when the send buffer is full).</summary>
+    public int Send(ReadOnlySpan<byte> data, TimeSpan now)
+    {
+        if (!CanSend)
+            throw new InvalidOperationException(_finQueued ? "The connection's sending side is shut down." : $"Cannot send in state {State}.");
+        int n = _sndBuf.Write(data);
+        if (n > 0)
+            Output(now);
+        return n;
+    }
+
+    /// <summary>Reads in-order data; returns the bytes copied (0 when none is ready).</summary>
+    public int Receive(Span<byte> destination, TimeSpan now)
+    {
+        int n = _rcvBuf.Read(destination);
+        if (n > 0 && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
+        {
+            // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): announce the opened window only once it grew
+            // by a full segment or half the buffer.
+            int grown = _rcvBuf.Window - _lastWindowAdvertised;
+            if (grown >= Math.Min(_rcvBuf.Capacity / 2, (int)_cfg.Mss))
+            {
+                _ackNow = true;
+                Output(now);
+            }
+        }
+        return n;
+    }
+
+    /// <summary>CLOSE (RFC 9293 3.10.4): shuts down our sending side; a FIN follows the queued data.</summary>
+    public void Close(TimeSpan now)
+    {
+        switch (State)
+        {
+            case TcpState.Listen:
+            case TcpState.SynSent:
+                EnterClosed();
+                break;
+            case TcpState.SynReceived:
+                _finQueued = true; // sent once established
+                break;
+            case TcpState.Established:
+                _finQueued = true;
+                State = TcpState.FinWait1;
+                Output(now);
+                break;
+            case TcpState.CloseWait:
+                _finQueued = true;
+                State = TcpState.LastAck;
+                Output(now);
+                break;
+        }
+    }
+
+    /// <summary>ABORT: sends an RST in synchronized states and closes at once.</summary>
+    public void Abort(TimeSpan now)
+    {
+        if (State is TcpState.SynReceived or TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.CloseWait)
+            Emit(_sndNxt, default, TcpFlags.Rst, 0, SegmentOptions.None, default, default);
+        if (State != TcpState.Closed)
+        {
+            Error = TcpError.Aborted;
+            EnterClosed();
+        }
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    /// <summary>Runs every timer due at <paramref name="now"/> and emits what they call for.</summary>
+    public void Poll(TimeSpan now)
+    {
+        if (State == TcpState.Closed)
+            return;
+        if (_timeWaitDeadline is { } tw && now >= tw)
+        {
+            EnterClosed();
+            return;
+        }
+        if (_userTimerBase is { } ub && now >= ub + _cfg.UserTimeout)
+        {
+            Error = TcpError.TimedOut;
+            EnterClosed();
+            return;
+        }
+        if (_rtxDeadline is { } rd && now >= rd)
+        {
+            _rtxDeadline = null;
+            if (_persisting)
+                SendZeroWindowProbe(now);
+            else if (_tlpArmed)
+                SendTailLossProbe(now);
+            else
+                OnRetransmitTimeout(now);
+        }
+        if (_delayedAckDeadline is { } da && now >= da)
+        {
+            _delayedAckDeadline = null;
+            _ackNow = true;
+        }
+        Output(now);
+    }
+
+    private void OnRetransmitTimeout(TimeSpan now)
+    {
+        _tlpArmed = false;
+        _rtt.OnTimeout();
+        _rttTiming = false; // Karn
+        Retransmissions++;
+        switch (State)
+        {
+            case TcpState.SynSent:
+                SendSyn(now, ack: false);
+                break;
+            case TcpState.SynReceived:
+                SendSyn(now, ack: true);
+                break;
+            default:
+                if (_sndMax == _sndUna)
+                    return;
+                Timeouts++;
+                _cc.OnRetransmitTimeout(FlightSize, now);
+                _inRecovery = false;
+                _dupAcks = 0;
+                _recover = _sndMax; // RFC 6582 step 1 after a timeout: no fast retransmit for older dup ACKs
+                _sndNxt = _sndUna;   // go back N (skipping what the peer SACKed); the window is one segment now
+                Retransmissions--;   // Output counts the resent segment
+                break;
+        }
+        _rtxDeadline = now + _rtt.Rto;
+    }
+
+    private void SendTailLossProbe(TimeSpan now)
+    {
+        // RFC 8985 7.3: new data if the window allows, else the last segment again. No backoff,
+        // no window change: the point is only to draw an ACK (with SACK) out of the receiver.
+        _tlpArmed = false;
+        _tlpSent = true;
+        if (_sndMax != _sndUna)
+        {
+            var dataEnd = DataEnd;
+            bool sentNew = false;
+            if (dataEnd > _sndNxt && _sndNxt == _sndMax && (_sndUna + _sndWnd) - _sndNxt > 0)
+                sentNew = SendNewSegment(now, 0);
+            if (!sentNew)
+            {
+                int maxPayload = SendMss - DataOptions(now).EncodedLength;
+                var last = _sndMax - (_finQueued && _sndMax > dataEnd ? 1 : 0);
+                var start = SeqNumber.Max(_sndUna, last - maxPayload);
+                if (start == last && last != _sndMax)
+                    start = SeqNumber.Max(_sndUna, last - 1); // only the FIN is outstanding: RetransmitAt sends it with no data
+                RetransmitAt(start, now);
+            }
+        }
+        _rtxDeadline = now + _rtt.Rto;
+    }
+
+    private bool TlpEligible => _cfg.TailLossProbe && !_tlpSent && !_inRecovery && _rtt.Backoff == 0 && _sndNxt == _sndMax
+        && _rtt.SmoothedRtt is not null && State is TcpState.Established or TcpState.CloseWait;
+
+    /// <summary>(Re)starts the retransmission timer; the first expiry is a tail loss probe when that applies.</summary>
+    private void ArmRetransmitTimer(TimeSpan now)
+    {
+        var rto = _rtt.Rto;
+        _tlpArmed = false;
+        if (TlpEligible && _rtt.SmoothedRtt is { } srtt)
+        {
+            // RFC 8985 7.2: PTO = 2 SRTT, plus the peer's worst-case delayed ACK when one segment is out.
+            var pto = srtt * 2;
+            if (FlightSize <= SendMss)
+                pto = TimeSpan.FromTicks(Math.Max(pto.Ticks, (srtt * 1.5 + TimeSpan.FromMilliseconds(200)).Ticks));
+            if (pto < TimeSpan.FromMilliseconds(10))
+                pto = TimeSpan.FromMilliseconds(10);
+            if (pto < rto)
+            {
+                _rtxDeadline = now + pto;
+                _tlpArmed = true;
+                return;
+            }
+        }
+        _rtxDeadline = now + rto;
+    }
+
+    private void SendZeroWindowProbe(TimeSpan now)
+    {
+        if (_sndWnd == 0 && DataEnd > _sndNxt)
+        {
+            // RFC 9293 3.8.6.1: one byte of new data past the closed window.
+            _sndBuf.Peek(_sndNxt - _sndBufSeq, 1, out var p1, out var p2);
+            Emit(_sndNxt, _rcvNxt, TcpFlags.Ack, WindowField(), DataOptions(now), p1, p2);
+            _probeHigh = SeqNumber.Max(_probeHigh, _sndNxt + 1);
+            _persistBackoff++;
+            ZeroWindowProbes++;
+        }
+        _rtxDeadline = now + PersistInterval;
+    }
+
+    private TimeSpan PersistInterval
+    {
+        get
+        {
+            var t = _rtt.Rto;
+            for (int i = 0; i < _persistBackoff && t < _cfg.MaxRto; i++)
+                t += t;
+            return t > _cfg.MaxRto ? _cfg.MaxRto : t;
+        }
+    }
+
+    // ---------------------------------------------------------------- segment arrival
+
+    /// <summary>Handles one arriving segment (RFC 9293 3.10.7) and emits the answers.</summary>
+    public void Process(in IncomingSegment seg, TimeSpan now)
+    {
+        SegmentsReceived++;
+        switch (State)
+        {
+            case TcpState.Closed:
+                if (!seg.Flags.Has(TcpFlags.Rst))
+                    SendResetFor(seg);
+                return;
+            case TcpState.Listen:
+                ProcessListen(seg, now);
+                return;
+            case TcpState.SynSent:
+                ProcessSynSent(seg, now);
+                return;
+            default:
+                ProcessSynchronized(seg, now);
+                return;
+        }
+    }
+
+    private void ProcessListen(in IncomingSegment seg, TimeSpan now)
+    {
+        if (seg.Flags.Has(TcpFlags.Rst))
+            return;
+        if (seg.Flags.Has(TcpFlags.Ack))
+        {
+            SendResetFor(seg);
+            return;
+        }
+        if (!seg.Flags.Has(TcpFlags.Syn))
+            return;
+        _irs = seg.Sequence;
+        _rcvNxt = seg.Sequence + 1;
+        NegotiateOptions(seg.Options);
+        _sndWnd = seg.Window; // never scaled in a SYN (RFC 7323 2.2)
+        _maxSndWnd = _sndWnd;
+        _sndWl1 = seg.Sequence;
+        _sndUna = _iss;
+        _sndNxt = _sndMax = _iss + 1;
+        State = TcpState.SynReceived;
+        SendSyn(now, ack: true);
+        StartRttTiming(_iss, now);
+        _rtxDeadline = now + _rtt.Rto;
+        _userTimerBase = now;
+    }
+
+    private void ProcessSynSent(in IncomingSegment seg, TimeSpan now)
+    {
+        bool hasAck = seg.Flags.Has(TcpFlags.Ack);
+        if (hasAck && (seg.Acknowledgment <= _iss || seg.Acknowledgment > _sndMax))
+        {
+            if (!seg.Flags.Has(TcpFlags.Rst))
+                Emit(seg.Acknowledgment, default, TcpFlags.Rst, 0, SegmentOptions.None, default, default);
+            return;
+        }
+        if (seg.Flags.Has(TcpFlags.Rst))
+        {
+            if (hasAck)
+            {
+                Error = TcpError.ConnectionRefused;
+                EnterClosed();
+            }
+            return;
+        }
+        if (!seg.Flags.Has(TcpFlags.Syn))
+            return;
+        _irs = seg.Sequence;
+        _rcvNxt = seg.Sequence + 1;
+        NegotiateOptions(seg.Options);
+        _sndWnd = seg.Window;
+        _maxSndWnd = _sndWnd;
+        _sndWl1 = seg.Sequence;
+        _sndWl2 = seg.Acknowledgment;
+        if (hasAck)
+        {
+            TakeRttSample(seg, now);
+            _sndUna = seg.Acknowledgment;
+            _rtxDeadline = null;
+            _userTimerBase = null;
+            EnterEstablished();
+            _ackNow = true;
+            Output(now);
+            return;
+        }
+        // Simultaneous open (RFC 9293 figure 7): answer with SYN-ACK carrying our original ISS.
+        State = TcpState.SynReceived;
+        _rttTiming = false;
+        SendSyn(now, ack: true);
+        _rtxDeadline = now + _rtt.Rto;
+    }
+
+    private void ProcessSynchronized(in IncomingSegment seg, TimeSpan now)
+    {
+        var flags = seg.Flags;
+        // A retransmitted SYN while our SYN-ACK is outstanding: the SYN-ACK was lost, resend it now.
+        if (State == TcpState.SynReceived && flags.Has(TcpFlags.Syn) && !flags.Has(TcpFlags.Ack)
+            && !flags.Has(TcpFlags.Rst) && seg.Sequence == _irs)
+        {
+            Retransmissions++;
+            _rttTiming = false;
+            SendSyn(now, ack: true);
+            return;
+        }
+
+        // 1. Sequence number check (RFC 9293 3.10.7.4), PAWS (RFC 7323 5).
+        if (!SequenceAcceptable(seg))
+        {
+            if (!flags.Has(TcpFlags.Rst))
+            {
+                if (State == TcpState.TimeWait && flags.Has(TcpFlags.Fin))
+                    _timeWaitDeadline = now + _cfg.TimeWait;
+                SendAck(now);
+            }
+            return;
+        }
+        if (_tsOk && seg.Options.HasTimestamps && !flags.Has(TcpFlags.Rst)
+            && unchecked((int)(seg.Options.TsVal - _tsRecent)) < 0)
+        {
+            SendAck(now);
+            return;
+        }
+
+        // 2. RST (RFC 5961 3.2: only an exact match resets, anything else in window gets a challenge ACK).
+        if (flags.Has(TcpFlags.Rst))
+        {
+            if (seg.Sequence != _rcvNxt)
+            {
+                SendChallengeAck(now);
+                return;
+            }
+            switch (State)
+            {
+                case TcpState.SynReceived:
+                    Error = _passiveOpen ? TcpError.ConnectionReset : TcpError.ConnectionRefused;
+                    break;
+                case TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.CloseWait:
+                    Error = TcpError.ConnectionReset;
+                    break;
+            }
+            EnterClosed();
+            return;
+        }
+
+        // 4. SYN in a synchronized state (RFC 5961 4.2): challenge ACK, never a reset.
+        if (flags.Has(TcpFlags.Syn))
+        {
+            SendChallengeAck(now);
+            return;
+        }
+
+        // 5. ACK.
+        if (!flags.Has(TcpFlags.Ack))
+            return;
+        var ack = seg.Acknowledgment;
+        var ackHigh = SeqNumber.Max(_sndMax, _probeHigh);
+        if (State == TcpState.SynReceived)
+        {
+            if (!(ack > _sndUna && ack <= ackHigh))
+            {
+                Emit(ack, default, TcpFlags.Rst, 0, SegmentOptions.None, default, default);
+                return;
+            }
+            EnterEstablished();
+            _sndWnd = seg.Window << _sndShift;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+            _sndWl1 = seg.Sequence;
+            _sndWl2 = ack;
+        }
+        if (ack > ackHigh)
+        {
+            SendAck(now);   // acknowledges something not yet sent
+            return;
+        }
+        if (ack < _sndUna - _maxSndWnd)
+        {
+            SendChallengeAck(now); // RFC 5961 5.2: too old to be believable
+            return;
+        }
+        UpdateTsRecent(seg);
+        if (_sackOk && seg.Options.SackCount > 0)
+            _scoreboard.Update(_sndUna, ackHigh, seg.Options.Sacks);
+
+        bool windowChanged = false;
+        if (_sndWl1 < seg.Sequence || (_sndWl1 == seg.Sequence && _sndWl2 <= ack))
+        {
+            int wnd = seg.Window << _sndShift;
+            windowChanged = wnd != _sndWnd;
+            _sndWnd = wnd;
+            _maxSndWnd = Math.Max(_maxSndWnd, wnd);
+            _sndWl1 = seg.Sequence;
+            _sndWl2 = ack;
+        }
+        if (_persisting)
+        {
+            _userTimerBase = now; // the peer is alive and answering probes
+            if (_sndWnd > 0)
+            {
+                _persisting = false;
+                _persistBackoff = 0;
+                _rtxDeadline = null;
+            }
+        }
+
+        if (ack > _sndUna)
+            OnNewAck(seg, now);
+        else if (ack == _sndUna && seg.Payload.IsEmpty && !flags.Has(TcpFlags.Fin) && !windowChanged && _sndMax > _sndUna)
+            OnDuplicateAck(now);
+
+        switch (State)
+        {
+            case TcpState.FinWait1 when FinAcked:
+                State = TcpState.FinWait2;
+                break;
+            case TcpState.Closing when FinAcked:
+                EnterTimeWait(now);
+                break;
+            case TcpState.LastAck when FinAcked:
+                EnterClosed();
+                return;
+        }
+
+        // 7. Segment text.
+        if (!seg.Payload.IsEmpty)
+        {
+            if (State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
+                ReceiveData(seg.Sequence, seg.Payload, flags, now);
+            else
+                _ackNow = true;
+        }
+
+        // 8. FIN.
+        if (flags.Has(TcpFlags.Fin))
+        {
+            var finSeq = seg.Sequence + seg.Payload.Length;
+            if (finSeq == _rcvNxt)
+                ProcessFin(now);
+            else if (finSeq > _rcvNxt)
+            {
+                _peerFinSeq = finSeq; // after a hole: acted on once the hole fills
+                _ackNow = true;
+            }
+        }
+        Output(now);
+    }
+
+    private bool SequenceAcceptable(in IncomingSegment seg)
+    {
+        int len = seg.SequenceLength;
+        int wnd = _rcvBuf.Window;
+        var seq = seg.Sequence;
+        if (len == 0)
+            return wnd == 0 ? seq == _rcvNxt : seq.InRange(_rcvNxt, _rcvNxt + wnd);
+        if (wnd == 0)
+            return false;
+        return seq.InRange(_rcvNxt, _rcvNxt + wnd) || (seq + len - 1).InRange(_rcvNxt, _rcvNxt + wnd);
+    }
+
+    private void UpdateTsRecent(in IncomingSegment seg)
+    {
+        // RFC 7323 4.3: only from a segment that covers the last ACK we sent.
+        if (_tsOk && seg.Options.HasTimestamps && seg.Sequence <= _lastAckSent
+            && unchecked((int)(seg.Options.TsVal - _tsRecent)) >= 0)
+            _tsRecent = seg.Options.TsVal;
+    }
+
+    private void OnNewAck(in IncomingSegment seg, TimeSpan now)
+    {
+        var ack = seg.Acknowledgment;
+        int acked = ack - _sndUna;
+        _tlpSent = false;
+        TakeRttSample(seg, now);
+        int dataAcked = 0;
+        if (ack > _sndBufSeq)
+        {
+            int n = dataAcked = Math.Min(ack - _sndBufSeq, _sndBuf.Count);
+            _sndBuf.Consume(n);
+            _sndBufSeq += n;
+            BytesAcknowledged += n;
+        }
+        _sndUna = ack;
+        if (_sndMax < ack)
+            _sndMax = ack; // a zero-window probe byte was taken
+        if (_sndNxt < ack)
+            _sndNxt = ack;
+        _scoreboard.Acknowledge(ack);
+        int flight = FlightSize;
+
+        if (_inRecovery)
+        {
+            if (ack >= _recover)
+            {
+                // Full acknowledgment (RFC 6582 3.2 step 3).
+                _inRecovery = false;
+                _cc.Window = Math.Min(_cc.SlowStartThreshold, Math.Max(flight, SendMss) + SendMss);
+            }
+            else if (!_sackOk)
+            {
+                // Partial acknowledgment: the next hole is lost too; retransmit it at once.
+                RetransmitAt(_sndUna, now);
+                int w = _cc.Window - acked;
+                if (acked >= SendMss)
+                    w += SendMss;
+                _cc.Window = Math.Max(w, SendMss);
+            }
+        }
+        else if (dataAcked > 0) // the SYN's and FIN's sequence numbers do not grow the window
+            _cc.OnAck(dataAcked, flight, now, _rtt.SmoothedRtt);
+        _dupAcks = 0;
+
+        if (_persisting)
+        {
+            // The peer took a probe byte but its window is still closed: keep probing.
+        }
+        else if (_sndMax == _sndUna)
+        {
+            _rtxDeadline = null;
+            _tlpArmed = false;
+            _userTimerBase = null;
+        }
+        else
+        {
+            ArmRetransmitTimer(now); // RFC 6298 5.3
+            _userTimerBase = now;
+        }
+    }
+
+    private void OnDuplicateAck(TimeSpan now)
+    {
+        _dupAcks++;
+        if (_inRecovery)
+        {
+            if (!_sackOk)
+                _cc.Window += SendMss; // RFC 6582 3.2 step 4: inflate by one segment per dup ACK
+            return;
+        }
+        bool lost = _dupAcks >= 3 || (_sackOk && _scoreboard.IsLost(_sndUna, SendMss));
+        // RFC 6582 3.2 step 2: only when the ACK covers everything sent before the last loss
+        // episode (or timeout); older duplicates must not trigger a second reduction.
+        if (!lost || _sndUna < _recover)
+            return;
+        _cc.OnCongestionEvent(FlightSize, now);
+        FastRetransmits++;
+        _inRecovery = true;
+        _recover = _sndMax;
+        _rttTiming = false;
+        if (_sackOk)
+        {
+            // RFC 6675 section 5 (4): cwnd = ssthresh; retransmit the first lost segment; the
+            // rest is driven by the pipe in Output.
+            _cc.Window = _cc.SlowStartThreshold;
+            _rxtRoundMark = _sndMax;
+            int len = RetransmitAt(_sndUna, now);
+            _highRxt = _sndUna + len;
+        }
+        else
+        {
+            RetransmitAt(_sndUna, now);
+            _cc.Window = _cc.SlowStartThreshold + 3 * SendMss;
+        }
+    }
+
+    private void TakeRttSample(in IncomingSegment seg, TimeSpan now)
+    {
+        if (_tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0)
+        {
+            uint delta = unchecked(TsClock(now) - seg.Options.TsEcr);
+            if (delta < 0x7FFFFFFF)
+            {
+                _rtt.AddSample(TimeSpan.FromMilliseconds(delta));
+                _rttTiming = false;
+                return;
+            }
+        }
+        if (_rttTiming && seg.Acknowledgment > _rttSeq)
+        {
+            _rtt.AddSample(now - _rttStart);
+            _rttTiming = false;
+        }
+    }
+
+    private void ReceiveData(SeqNumber seq, ReadOnlySpan<byte> payload, TcpFlags flags, TimeSpan now)
+    {
+        int off = seq - _rcvNxt;
+        if (off < 0)
+        {
+            payload = payload[Math.Min(-off, payload.Length)..];
+            off = 0;
+        }
+        int stored = _rcvBuf.WriteAt(off, payload);
+        if (stored == 0)
+        {
+            _ackNow = true;
+            return;
+        }
+        if (off > 0)
+        {
+            // Out of order: keep it, answer with a duplicate ACK carrying SACK blocks (RFC 5681 4.2).
+            _ooo.Add(seq, seq + stored);
+            _ackNow = true;
+            return;
+        }
+        bool hadHoles = !_ooo.IsEmpty;
+        var next = _ooo.Advance(_rcvNxt + stored);
+        int committed = next - _rcvNxt;
+        _rcvBuf.CommitReadable(committed);
+        _rcvNxt = next;
+        BytesReceived += committed;
+        if (hadHoles || _cfg.DelayedAck <= TimeSpan.Zero)
+            _ackNow = true;
+        else if (++_segmentsUnacked >= 2)
+            _ackNow = true; // RFC 5681 4.2: at least every second full segment
+        else
+            _delayedAckDeadline ??= now + _cfg.DelayedAck;
+        if (_peerFinSeq is { } fin && fin == _rcvNxt)
+            ProcessFin(now);
+    }
+
+    private void ProcessFin(TimeSpan now)
+    {
+        _peerFinSeq = null;
+        _rcvNxt += 1;
+        _finReceived = true;
+        _ackNow = true;
+        switch (State)
+        {
+            case TcpState.SynReceived:
+            case TcpState.Established:
+                State = TcpState.CloseWait;
+                break;
+            case TcpState.FinWait1:
+                if (FinAcked)
+                    EnterTimeWait(now);
+                else
+                    State = TcpState.Closing;
+                break;
+            case TcpState.FinWait2:
+                EnterTimeWait(now);
+                break;
+            case TcpState.TimeWait:
+                _timeWaitDeadline = now + _cfg.TimeWait;
+                break;
+        }
+    }
+
+    // ---------------------------------------------------------------- state changes
+
+    private void EnterEstablished()
+    {
+        State = _finQueued ? TcpState.FinWait1 : TcpState.Established;
+        _recover = _sndUna;
+    }
+
+    private void EnterTimeWait(TimeSpan now)
+    {
+        State = TcpState.TimeWait;
+        _rtxDeadline = null;
+        _userTimerBase = null;
+        _persisting = false;
+        _timeWaitDeadline = now + _cfg.TimeWait;
+    }
+
+    private void EnterClosed()
+    {
+        State = TcpState.Closed;
+        _rtxDeadline = null;
+        _delayedAckDeadline = null;
+        _timeWaitDeadline = null;
+        _userTimerBase = null;
+        _persisting = false;
+        _ackNow = false;
+    }
+
+    private void NegotiateOptions(in SegmentOptions peer)
+    {
+        _peerMss = peer.Mss != 0 ? peer.Mss : DefaultPeerMss;
+        WindowScaleEnabled = _cfg.WindowScaling && peer.WindowScale >= 0;
+        if (WindowScaleEnabled)
+        {
+            _sndShift = peer.WindowScale;
+            _rcvShift = _cfg.ReceiveWindowShift;
+        }
+        _tsOk = _cfg.Timestamps && peer.HasTimestamps;
+        if (_tsOk)
+            _tsRecent = peer.TsVal;
+        _sackOk = _cfg.Sack && peer.SackPermitted;
+    }
+
+    // ---------------------------------------------------------------- output
+
+    /// <summary>Sends whatever the windows allow: new data, retransmissions in recovery, FIN, or a pending ACK.</summary>
+    private void Output(TimeSpan now)
+    {
+        bool sent = false;
+        if (State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)
+        {
+            while (true)
+            {
+                int pipe = _sndNxt - _sndUna;
+                if (_inRecovery && _sackOk)
+                {
+                    // Lost retransmission (the idea of RFC 8985 RACK): three segments sent after this
+                    // round of retransmissions began were SACKed while holes below HighRxt remain,
+                    // so those retransmissions were lost too. Start a new round over the holes.
+                    if (_highRxt > _sndUna && _scoreboard.SackedBytesAbove(_rxtRoundMark) > 2 * SendMss)
+                    {
+                        _highRxt = _sndUna;
+                        _rxtRoundMark = _sndMax;
+                    }
+                    pipe = _scoreboard.Pipe(_sndUna, _sndMax, _highRxt, SendMss);
+                    if (_cc.Window - pipe < SendMss)
+                        break;
+                    // RFC 6675 NextSeg: (1) a lost hole above HighRxt, (2) new data, (3) any hole above HighRxt.
+                    var from = SeqNumber.Max(_highRxt, _sndUna);
+                    bool hole = _scoreboard.NextHole(from, out var hs, out var he);
+                    if (hole && _scoreboard.IsLost(hs, SendMss))
+                    {
+                        _highRxt = hs + Math.Max(RetransmitAt(hs, now, he - hs), 1);
+                        sent = true;
+                        continue;
+                    }
+                    if (SendNewSegment(now, pipe))
+                    {
+                        sent = true;
+                        continue;
+                    }
+                    if (hole)
+                    {
+                        _highRxt = hs + Math.Max(RetransmitAt(hs, now, he - hs), 1);
+                        sent = true;
+                        continue;
+                    }
+                    break;
+                }
+                if (_sackOk && _sndNxt < _sndMax && !_scoreboard.IsEmpty)
+                {
+                    // Resending after a timeout: what the peer SACKed is neither resent nor in flight.
+                    while (_scoreboard.TryGetSackedEnd(_sndNxt, out var sackedEnd))
+                        _sndNxt = SeqNumber.Min(sackedEnd, _sndMax);
+                    pipe -= _scoreboard.SackedBytesBelow(_sndNxt);
+                }
+                if (!SendNewSegment(now, pipe))
+                    break;
+                sent = true;
+            }
+            if (!sent && !_persisting && _rtxDeadline is null && _sndWnd == 0 && DataEnd > _sndNxt && _sndMax == _sndUna)
+            {
+                // Zero window with data waiting and nothing in flight: the persist timer (RFC 9293 3.8.6.1).
+                _persisting = true;
+                _rtxDeadline = now + PersistInterval;
+                _userTimerBase = now;
+            }
+        }
+        if (!sent && _ackNow && State != TcpState.Closed && State != TcpState.Listen && State != TcpState.SynSent)
+            SendAck(now);
+    }
+
+    /// <summary>Sends one segment of new (or, after a timeout, resent) data and/or the FIN; false when nothing may go.</summary>
+    private bool SendNewSegment(TimeSpan now, int flight)
+    {
+        var dataEnd = DataEnd;
+        int unsent = dataEnd - _sndNxt;
+        bool finPending = _finQueued && _sndNxt <= dataEnd;
+        if (unsent <= 0 && !finPending)
+            return false;
+        var opts = DataOptions(now);
+        int maxPayload = SendMss - opts.EncodedLength;
+        int rwndAvail = (_sndUna + _sndWnd) - _sndNxt;
+        // Limited Transmit (RFC 3042): each of the first two duplicate ACKs lets one new segment
+        // out beyond cwnd, so that a small window still produces the three duplicates fast
+        // retransmit needs.
+        int limited = _inRecovery || _sndNxt < _sndMax ? 0 : Math.Min(_dupAcks, 2) * SendMss;
+        int cwndAvail = _cc.Window + limited - flight;
+        int len = Math.Max(0, Math.Min(Math.Min(unsent, maxPayload), Math.Min(rwndAvail, cwndAvail)));
+        if (_sackOk && _sndNxt < _sndMax && _scoreboard.TryGetNextSackedStart(_sndNxt, out var nextSacked))
+            len = Math.Min(len, nextSacked - _sndNxt); // resend up to the next SACKed range only
+        if (len == 0 && !(unsent <= 0 && finPending))
+            return false;
+        // Sender SWS avoidance (RFC 9293 3.8.6.2.1): a short segment only when it empties the queue
+        // or nothing is in flight.
+        if (len < maxPayload && len < unsent && flight > 0)
+            return false;
+        bool fin = finPending && _sndNxt + len == dataEnd;
+        var flags = TcpFlags.Ack;
+        if (len > 0 && _sndNxt + len == dataEnd)
+            flags |= TcpFlags.Psh;
+        if (fin)
+            flags |= TcpFlags.Fin;
+        ReadOnlySpan<byte> p1 = default, p2 = default;
+        if (len > 0)
+            _sndBuf.Peek(_sndNxt - _sndBufSeq, len, out p1, out p2);
+        bool retransmission = _sndNxt < _sndMax;
+        if (retransmission)
+        {
+            Retransmissions++;
+            _rttTiming = false;
+        }
+        else if (!_rttTiming && !_tsOk)
+            StartRttTiming(_sndNxt, now);
+        if (_sndMax == _sndUna)
+            _userTimerBase = now;
+        Emit(_sndNxt, _rcvNxt, flags, WindowField(), opts, p1, p2);
+        _sndNxt += len + (fin ? 1 : 0);
+        if (_sndNxt > _sndMax)
+            _sndMax = _sndNxt;
+        if (_rtxDeadline is null || _tlpArmed || (!retransmission && TlpEligible))
+            ArmRetransmitTimer(now); // a probe timeout follows the newest segment (RFC 8985 7.2)
+        return true;
+    }
+
+    /// <summary>Resends the segment starting at <paramref name="seq"/> (at most <paramref name="maxLen"/> bytes) without moving SND.NXT.</summary>
+    private int RetransmitAt(SeqNumber seq, TimeSpan now, int maxLen = int.MaxValue)
+    {
+        var dataEnd = DataEnd;
+        var opts = DataOptions(now);
+        int len = Math.Max(0, Math.Min(Math.Min(dataEnd - seq, SendMss - opts.EncodedLength), maxLen));
+        bool fin = _finQueued && seq + len == dataEnd && _sndMax > dataEnd;
+        if (len == 0 && !fin)
+            return 0;
+        var flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0);
+        if (len > 0 && seq + len == dataEnd)
+            flags |= TcpFlags.Psh;
+        ReadOnlySpan<byte> p1 = default, p2 = default;
+        if (len > 0)
+            _sndBuf.Peek(seq - _sndBufSeq, len, out p1, out p2);
+        Retransmissions++;
+        _rttTiming = false;
+        Emit(seq, _rcvNxt, flags, WindowField(), opts, p1, p2);
+        _rtxDeadline ??= now + _rtt.Rto;
+        return len + (fin ? 1 : 0);
+    }
+
+    private void SendSyn(TimeSpan now, bool ack)
+    {
+        var o = SegmentOptions.None;
+        o.Mss = _cfg.Mss;
+        if (!ack)
+        {
+            if (_cfg.WindowScaling) o.WindowScale = _cfg.ReceiveWindowShift;
+            o.SackPermitted = _cfg.Sack;
+            if (_cfg.Timestamps) { o.HasTimestamps = true; o.TsVal = TsClock(now); }
+        }
+        else
+        {
+            if (WindowScaleEnabled) o.WindowScale = _rcvShift;
+            o.SackPermitted = _sackOk;
+            if (_tsOk) { o.HasTimestamps = true; o.TsVal = TsClock(now); o.TsEcr = _tsRecent; }
+        }
+        var flags = ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn;
+        ushort window = (ushort)Math.Min(_rcvBuf.Window, 65535); // SYN windows are never scaled
+        Emit(_iss, ack ? _rcvNxt : default, flags, window, o, default, default);
+    }
+
+    private void SendAck(TimeSpan now)
+        => Emit(_sndNxt, _rcvNxt, TcpFlags.Ack, WindowField(), DataOptions(now), default, default);
+
+    private void SendChallengeAck(TimeSpan now)
+    {
+        // RFC 5961 section 7: a global-ish budget per second keeps this from being an amplifier.
+        if (_challengeWindow is not { } w || now - w >= TimeSpan.FromSeconds(1))
+        {
+            _challengeWindow = now;
+            _challengeAcks = 0;
+        }
+        if (_challengeAcks++ < _cfg.ChallengeAckLimit)
+            SendAck(now);
+    }
+
+    private void SendResetFor(in IncomingSegment seg)
+    {
+        if (seg.Flags.Has(TcpFlags.Ack))
+            Emit(seg.Acknowledgment, default, TcpFlags.Rst, 0, SegmentOptions.None, default, default);
+        else
+            Emit(default, seg.Sequence + seg.SequenceLength, TcpFlags.Rst | TcpFlags.Ack, 0, SegmentOptions.None, default, default);
+    }
+
+    private SegmentOptions DataOptions(TimeSpan now)
+    {
+        var o = SegmentOptions.None;
+        if (_tsOk)
+        {
+            o.HasTimestamps = true;
+            o.TsVal = TsClock(now);
+            o.TsEcr = _tsRecent;
+        }
+        if (_sackOk && !_ooo.IsEmpty)
+            o.SackCount = _ooo.GetSackBlocks(o.SackBlocks, _tsOk ? 3 : 4);
+        return o;
+    }
+
+    private ushort WindowField()
+    {
+        int field = Math.Min(_rcvBuf.Window >> _rcvShift, 65535);
+        return (ushort)field;
+    }
+
+    private uint TsClock(TimeSpan now) => unchecked((uint)(now.Ticks / TimeSpan.TicksPerMillisecond) + _cfg.TimestampOffset);
+
+    private void StartRttTiming(SeqNumber seq, TimeSpan now)
+    {
+        _rttTiming = true;
+        _rttSeq = seq;
+        _rttStart = now;
+    }
+
+    private void Emit(SeqNumber seq, SeqNumber ack, TcpFlags flags, ushort window, in SegmentOptions options,
+        ReadOnlySpan<byte> p1, ReadOnlySpan<byte> p2)
+    {
+        if (flags.Has(TcpFlags.Ack))
+        {
+            _lastAckSent = ack;
+            _lastWindowAdvertised = window << _rcvShift;
+            if (flags.Has(TcpFlags.Syn))
+                _lastWindowAdvertised = window;
+            _ackNow = false;
+            _delayedAckDeadline = null;
+            _segmentsUnacked = 0;
+        }
+        SegmentsSent++;
+        _sink.Send(new OutgoingSegment(seq, ack, flags, window, options, p1, p2));
+    }
+}

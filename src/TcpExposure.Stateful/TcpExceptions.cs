@@ -1,0 +1,32 @@
+namespace TcpExposure.Stateful;
+
+/// <summary>A socket operation failed because the connection ended abnormally.</summary>
+public class TcpSocketException : IOException
+{
+    public TcpSocketException(TcpError error, string message) : base(message) => Error = error;
+    /// <summary>What ended the connection.</summary>
+    public TcpError Error { get; }
+
+    /// <summary>The exception that reports <paramref name="error"/> for a connection to <paramref name="remote"/>.</summary>
+    public static Exception For(TcpError error, System.Net.IPEndPoint remote, TcpConfig config) => error switch
+    {
+        TcpError.ConnectionReset => new ConnectionResetException($"Connection to {remote} was reset by the peer."),
+        TcpError.ConnectionRefused => new ConnectionRefusedException($"Connection to {remote} was refused (the peer answered the SYN with RST)."),
+        TcpError.TimedOut => new ConnectionTimedOutException(
+            $"Connection to {remote} timed out: nothing was acknowledged for {config.UserTimeout.TotalSeconds:0.###} s (user timeout)."),
+        TcpError.Aborted => new TcpSocketException(error, $"Connection to {remote} was aborted locally."),
+        _ => new TcpSocketException(error, $"Connection to {remote} is closed."),
+    };
+}
+
+/// <summary>The peer reset the connection (an acceptable RST arrived).</summary>
+public sealed class ConnectionResetException(string message) : TcpSocketException(TcpError.ConnectionReset, message);
+
+/// <summary>The peer refused the connection (RST in answer to our SYN).</summary>
+public sealed class ConnectionRefusedException(string message) : TcpSocketException(TcpError.ConnectionRefused, message);
+
+/// <summary>The user timeout expired: the peer stopped acknowledging.</summary>
+public sealed class ConnectionTimedOutException(string message) : TimeoutException(message)
+{
+    public TcpError Error => TcpError.TimedOut;
+}

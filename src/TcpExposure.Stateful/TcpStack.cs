@@ -1,0 +1,453 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using TcpExposure.Craft.Transport;
+using TcpExposure.Craft.Wire;
+
+namespace TcpExposure.Stateful;
+
+/// <summary>Settings of a <see cref="TcpStack"/>.</summary>
+public sealed record TcpStackOptions
+{
+    /// <summary>Settings every connection starts with.</summary>
+    public TcpConfig Connection { get; init; } = new();
+    /// <summary>
+    /// Answer segments for unknown connections on ports we do not listen on with RST (RFC 9293
+    /// "CLOSED" handling). Off when the kernel shares the address and answers for its own ports.
+    /// </summary>
+    public bool ResetUnknownConnections { get; init; } = true;
+    /// <summary>Drop packets whose TCP checksum is wrong (off for transports that see offloaded checksums).</summary>
+    public bool VerifyChecksums { get; init; } = true;
+    /// <summary>Ephemeral ports for Connect.</summary>
+    public ushort EphemeralPortFirst { get; init; } = 49152;
+    public ushort EphemeralPortLast { get; init; } = 65535;
+}
+
+/// <summary>Totals over the stack's lifetime.</summary>
+public readonly record struct TcpStackStatistics(
+    long Connections, long Retransmissions, long SegmentsSent, long SegmentsReceived,
+    long BytesSent, long BytesReceived, long PacketsDropped, long ListenOverflows);
+
+/// <summary>One row of <see cref="TcpStack.Sockets"/>.</summary>
+public readonly record struct TcpSocketInfo(int Id, IPEndPoint Local, IPEndPoint? Remote, TcpState State);
+
+/// <summary>
+/// A user-space TCP over an <see cref="IPacketTransport"/>: one 4-tuple table, listeners with a
+/// backlog, any number of connections. One receive loop hands each packet to its connection; one
+/// timer (from the injected <see cref="TimeProvider"/>) fires at the earliest connection deadline;
+/// one send loop drains the packets connections emit. No thread sleeps or spins anywhere, so the
+/// whole stack runs on a virtual clock in tests.
+/// </summary>
+public sealed class TcpStack : IAsyncDisposable
+{
+    internal readonly object Gate = new();
+    private readonly IPacketTransport _transport;
+    private readonly TimeProvider _time;
+    private readonly long _epoch;
+    private readonly byte[] _localAddress;
+    private readonly TcpStackOptions _options;
+    private readonly Dictionary<ConnectionKey, Entry> _table = [];
+    private readonly Dictionary<ushort, TcpListener> _listeners = [];
+    private readonly Channel<(byte[] Buffer, int Length)> _outgoing =
+        Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ITimer _timer;
+    private readonly CancellationTokenSource _stop = new();
+    private TimeSpan? _armedFor;
+    private Task? _receiveLoop, _sendLoop;
+    private int _nextSocketId = 1;
+    private ushort _nextEphemeral;
+
+    // Totals of connections already gone.
+    private long _connections, _retransmissions, _segmentsSent, _segmentsReceived, _bytesSent, _bytesReceived;
+    private long _dropped, _listenOverflows;
+
+    /// <summary>A stack on <paramref name="transport"/> owning TCP for <paramref name="localAddress"/>. Call <see cref="Start"/>.</summary>
+    public TcpStack(IPacketTransport transport, IPAddress localAddress, TcpStackOptions? options = null, TimeProvider? time = null)
+    {
+        _transport = transport;
+        _time = time ?? TimeProvider.System;
+        _epoch = _time.GetTimestamp();
+        LocalAddress = localAddress;
+        _localAddress = localAddress.GetAddressBytes();
+        _options = options ?? new TcpStackOptions();
+        _nextEphemeral = (ushort)Random.Shared.Next(_options.EphemeralPortFirst, _options.EphemeralPortLast + 1);
+        _timer = _time.CreateTimer(_ => OnTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    public IPAddress LocalAddress { get; }
+    public TcpStackOptions Options => _options;
+    internal TimeSpan Now => _time.GetElapsedTime(_epoch);
+
+    /// <summary>Starts the receive and send loops.</summary>
+    public void Start()
+    {
+        if (_receiveLoop is not null)
+            return;
+        _receiveLoop = Task.Run(() => ReceiveLoopAsync(_stop.Token));
+        _sendLoop = Task.Run(() => SendLoopAsync(_stop.Token));
+    }
+
+    /// <summary>Passive open on <paramref name="port"/>: SYNs to it create connections, up to <paramref name="backlog"/> not yet accepted.</summary>
+    public TcpListener Listen(ushort port, int backlog = 128)
+    {
+        lock (Gate)
+        {
+            if (_listeners.ContainsKey(port))
+                throw new InvalidOperationException($"Port {port} already has a listener.");
+            var l = new TcpListener(this, _nextSocketId++, new IPEndPoint(LocalAddress, port), backlog);
+            _listeners.Add(port, l);
+            return l;
+        }
+    }
+
+    /// <summary>Active open to <paramref name="remote"/>; completes once ESTABLISHED.</summary>
+    /// <exception cref="ConnectionRefusedException">The peer answered with RST.</exception>
+    /// <exception cref="ConnectionTimedOutException">No answer within the user timeout.</exception>
+    public async Task<TcpSocket> ConnectAsync(IPEndPoint remote, CancellationToken cancellationToken = default)
+    {
+        if (remote.AddressFamily != LocalAddress.AddressFamily)
+            throw new ArgumentException($"{remote} is not of the stack's address family ({LocalAddress}).", nameof(remote));
+        TcpSocket socket;
+        lock (Gate)
+        {
+            ushort port = AllocatePort(remote);
+            var key = new ConnectionKey(ConnectionKey.Addr(_localAddress), port, ConnectionKey.Addr(remote.Address.GetAddressBytes()), (ushort)remote.Port);
+            var entry = CreateEntry(key, new IPEndPoint(LocalAddress, port), remote, null);
+            socket = entry.Socket;
+            entry.Connection.Connect(Now);
+            ArmTimer();
+        }
+        try
+        {
+            await socket.WaitAsync(c => c.IsSynchronized || c.State == TcpState.Closed, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            socket.Abort();
+            throw;
+        }
+        lock (Gate)
+        {
+            if (socket.Connection.State == TcpState.Closed)
+                throw TcpSocketException.For(socket.Connection.Error == TcpError.None ? TcpError.ConnectionRefused : socket.Connection.Error, remote, socket.Connection.Config);
+        }
+        return socket;
+    }
+
+    /// <summary>Blocking <see cref="ConnectAsync"/>.</summary>
+    public TcpSocket Connect(IPEndPoint remote) => ConnectAsync(remote).GetAwaiter().GetResult();
+
+    /// <summary>Every listener and connection, for a socket table like the seed's <c>ls</c>.</summary>
+    public IReadOnlyList<TcpSocketInfo> Sockets
+    {
+        get
+        {
+            lock (Gate)
+            {
+                var list = new List<TcpSocketInfo>();
+                foreach (var l in _listeners.Values)
+                    list.Add(new TcpSocketInfo(l.Id, l.LocalEndPoint, null, TcpState.Listen));
+                foreach (var e in _table.Values)
+                    list.Add(new TcpSocketInfo(e.Socket.Id, e.Socket.LocalEndPoint, e.Socket.RemoteEndPoint, e.Connection.State));
+                list.Sort((a, b) => a.Id.CompareTo(b.Id));
+                return list;
+            }
+        }
+    }
+
+    /// <summary>Totals over every connection, live and gone.</summary>
+    public TcpStackStatistics Statistics
+    {
+        get
+        {
+            lock (Gate)
+            {
+                long r = _retransmissions, ss = _segmentsSent, sr = _segmentsReceived, bs = _bytesSent, br = _bytesReceived;
+                foreach (var e in _table.Values)
+                {
+                    var c = e.Connection;
+                    r += c.Retransmissions; ss += c.SegmentsSent; sr += c.SegmentsReceived;
+                    bs += c.BytesAcknowledged; br += c.BytesReceived;
+                }
+                return new TcpStackStatistics(_connections, r, ss, sr, bs, br, _dropped, _listenOverflows);
+            }
+        }
+    }
+
+    /// <summary>Connections in the table (all states but CLOSED).</summary>
+    public int ConnectionCount
+    {
+        get { lock (Gate) return _table.Count; }
+    }
+
+    // ---------------------------------------------------------------- loops
+
+    private async Task ReceiveLoopAsync(CancellationToken ct)
+    {
+        var buffer = new byte[65536 + 128];
+        while (!ct.IsCancellationRequested)
+        {
+            ReceivedPacket packet;
+            try
+            {
+                packet = await _transport.ReceiveAsync(buffer, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) { break; }
+            catch (ChannelClosedException) { break; }
+            catch (ObjectDisposedException) { break; }
+            lock (Gate)
+            {
+                HandlePacket(buffer.AsSpan(0, packet.Length));
+                ArmTimer();
+            }
+        }
+    }
+
+    private async Task SendLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var (buf, len) in _outgoing.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                try
+                {
+                    await _transport.SendAsync(buf.AsMemory(0, len), ct).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) { throw; }
+                catch (Exception) when (!ct.IsCancellationRequested)
+                {
+                    // A local drop (iptables DROP gives EPERM on raw sockets) is loss; TCP recovers.
+                    Interlocked.Increment(ref _dropped);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buf);
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private void OnTimer()
+    {
+        lock (Gate)
+        {
+            _armedFor = null;
+            var now = Now;
+            List<Entry>? due = null;
+            foreach (var e in _table.Values)
+                if (e.Connection.NextDeadline is { } d && d <= now)
+                    (due ??= []).Add(e);
+            if (due is not null)
+                foreach (var e in due)
+                {
+                    e.Connection.Poll(now);
+                    AfterEvent(e);
+                }
+            ArmTimer();
+        }
+    }
+
+    /// <summary>Points the timer at the earliest connection deadline. Caller holds <see cref="Gate"/>.</summary>
+    internal void ArmTimer()
+    {
+        TimeSpan? earliest = null;
+        foreach (var e in _table.Values)
+            if (e.Connection.NextDeadline is { } d && (earliest is null || d < earliest))
+                earliest = d;
+        if (earliest == _armedFor)
+            return;
+        _armedFor = earliest;
+        if (earliest is not { } when)
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+        var due = when - Now;
+        _timer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
+
+    // ---------------------------------------------------------------- dispatch
+
+    private void HandlePacket(ReadOnlySpan<byte> bytes)
+    {
+        if (PacketView.TryParse(bytes, out var pv) != PacketStatus.Tcp)
+            return;
+        if (!pv.Destination.SequenceEqual(_localAddress))
+            return;
+        if (_options.VerifyChecksums && !pv.TcpChecksumValid)
+        {
+            _dropped++;
+            return;
+        }
+        var tcp = pv.Tcp;
+        var key = new ConnectionKey(ConnectionKey.Addr(pv.Destination), tcp.DestinationPort, ConnectionKey.Addr(pv.Source), tcp.SourcePort);
+        var seg = IncomingSegment.From(tcp);
+        var now = Now;
+        var flags = seg.Flags;
+        if (_table.TryGetValue(key, out var entry))
+        {
+            // A new SYN for a 4-tuple in TIME-WAIT whose sequence number is past the old
+            // connection's (RFC 9293 3.6.1, as Linux does): the old one is gone, a new one starts.
+            bool reuse = entry.Connection.State == TcpState.TimeWait && flags.Has(TcpFlags.Syn)
+                && !flags.Has(TcpFlags.Ack) && !flags.Has(TcpFlags.Rst) && seg.Sequence > entry.Connection.ReceiveNext
+                && _listeners.ContainsKey(tcp.DestinationPort);
+            if (!reuse)
+            {
+                entry.Connection.Process(seg, now);
+                AfterEvent(entry);
+                return;
+            }
+            entry.Connection.Abort(now); // no RST leaves TIME-WAIT; this only marks it closed
+            AfterEvent(entry);
+        }
+        if (_listeners.TryGetValue(tcp.DestinationPort, out var listener)
+            && flags.Has(TcpFlags.Syn) && !flags.Has(TcpFlags.Ack) && !flags.Has(TcpFlags.Rst))
+        {
+            if (listener.Pending >= listener.Backlog)
+            {
+                _listenOverflows++; // like Linux: drop the SYN, the client retries
+                return;
+            }
+            var remote = new IPEndPoint(new IPAddress(pv.Source), tcp.SourcePort);
+            entry = CreateEntry(key, listener.LocalEndPoint, remote, listener);
+            listener.Pending++;
+            entry.Connection.Listen();
+            entry.Connection.Process(seg, now);
+            AfterEvent(entry);
+            return;
+        }
+        if (_options.ResetUnknownConnections && !flags.Has(TcpFlags.Rst))
+        {
+            // RFC 9293 3.10.7.1: a segment for a connection that does not exist.
+            var o = SegmentOptions.None;
+            var rst = flags.Has(TcpFlags.Ack)
+                ? new OutgoingSegment(seg.Acknowledgment, default, TcpFlags.Rst, 0, o, default, default)
+                : new OutgoingSegment(default, seg.Sequence + seg.SequenceLength, TcpFlags.Rst | TcpFlags.Ack, 0, o, default, default);
+            Enqueue(rst, pv.Destination, tcp.DestinationPort, pv.Source, tcp.SourcePort);
+        }
+    }
+
+    private Entry CreateEntry(ConnectionKey key, IPEndPoint local, IPEndPoint remote, TcpListener? listener)
+    {
+        var cfg = _options.Connection;
+        var remoteBytes = remote.Address.GetAddressBytes();
+        uint iss = cfg.IsnGenerator.Next(_localAddress, (ushort)local.Port, remoteBytes, (ushort)remote.Port, Now);
+        var sink = new ConnectionSink(this, _localAddress, (ushort)local.Port, remoteBytes, (ushort)remote.Port);
+        var conn = new TcpConnection(cfg, sink, iss);
+        var socket = new TcpSocket(this, conn, _nextSocketId++, local, remote);
+        var entry = new Entry(key, conn, socket, listener);
+        _table.Add(key, entry);
+        return entry;
+    }
+
+    /// <summary>Bookkeeping after a connection handled an event. Caller holds <see cref="Gate"/>.</summary>
+    internal void AfterEvent(Entry e)
+    {
+        var c = e.Connection;
+        if (e.Listener is { } l && !e.Queued && c.IsSynchronized)
+        {
+            e.Queued = true;
+            _connections++;
+            l.Enqueue(e.Socket);
+        }
+        if (c.State == TcpState.Closed && _table.Remove(e.Key))
+        {
+            if (e.Listener is { } owner && !e.Socket.Accepted)
+                owner.Pending--;
+            if (e.Listener is null)
+                _connections++;
+            _retransmissions += c.Retransmissions;
+            _segmentsSent += c.SegmentsSent;
+            _segmentsReceived += c.SegmentsReceived;
+            _bytesSent += c.BytesAcknowledged;
+            _bytesReceived += c.BytesReceived;
+        }
+        e.Socket.Signal();
+    }
+
+    internal Entry? Find(TcpSocket socket)
+    {
+        var l = socket.LocalEndPoint;
+        var r = socket.RemoteEndPoint;
+        var key = new ConnectionKey(ConnectionKey.Addr(l.Address.GetAddressBytes()), (ushort)l.Port, ConnectionKey.Addr(r.Address.GetAddressBytes()), (ushort)r.Port);
+        return _table.TryGetValue(key, out var e) && ReferenceEquals(e.Socket, socket) ? e : null;
+    }
+
+    internal void StopListening(TcpListener listener)
+    {
+        lock (Gate)
+            _listeners.Remove((ushort)listener.LocalEndPoint.Port);
+    }
+
+    private ushort AllocatePort(IPEndPoint remote)
+    {
+        int range = _options.EphemeralPortLast - _options.EphemeralPortFirst + 1;
+        var r = ConnectionKey.Addr(remote.Address.GetAddressBytes());
+        var l = ConnectionKey.Addr(_localAddress);
+        for (int i = 0; i < range; i++)
+        {
+            ushort p = _nextEphemeral;
+            _nextEphemeral = p >= _options.EphemeralPortLast ? _options.EphemeralPortFirst : (ushort)(p + 1);
+            if (!_listeners.ContainsKey(p) && !_table.ContainsKey(new ConnectionKey(l, p, r, (ushort)remote.Port)))
+                return p;
+        }
+        throw new IOException($"No free local port for a connection to {remote}.");
+    }
+
+    internal void Enqueue(in OutgoingSegment segment, ReadOnlySpan<byte> src, ushort srcPort, ReadOnlySpan<byte> dst, ushort dstPort)
+    {
+        int len = PacketEncoder.HeaderLength(src.Length == 16 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork) + segment.TcpLength;
+        var buf = ArrayPool<byte>.Shared.Rent(len);
+        int n = PacketEncoder.Encode(buf, segment, src, srcPort, dst, dstPort);
+        if (!_outgoing.Writer.TryWrite((buf, n)))
+            ArrayPool<byte>.Shared.Return(buf);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _outgoing.Writer.TryComplete();
+        _timer.Dispose();
+        if (_receiveLoop is not null)
+            await _receiveLoop.ConfigureAwait(false);
+        if (_sendLoop is not null)
+            await _sendLoop.ConfigureAwait(false);
+        lock (Gate)
+        {
+            foreach (var l in _listeners.Values.ToList())
+                l.Complete();
+            foreach (var e in _table.Values)
+                e.Socket.Signal();
+        }
+        _stop.Dispose();
+    }
+
+    // ---------------------------------------------------------------- types
+
+    internal readonly record struct ConnectionKey(UInt128 Local, ushort LocalPort, UInt128 Remote, ushort RemotePort)
+    {
+        public static UInt128 Addr(ReadOnlySpan<byte> a)
+        {
+            if (a.Length == 4)
+                return (UInt128)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(a) | ((UInt128)0xFFFF << 32);
+            return System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(a);
+        }
+    }
+
+    internal sealed class Entry(ConnectionKey key, TcpConnection connection, TcpSocket socket, TcpListener? listener)
+    {
+        public readonly ConnectionKey Key = key;
+        public readonly TcpConnection Connection = connection;
+        public readonly TcpSocket Socket = socket;
+        public readonly TcpListener? Listener = listener;
+        /// <summary>Handed to the listener's accept queue.</summary>
+        public bool Queued;
+    }
+
+    private sealed class ConnectionSink(TcpStack stack, byte[] local, ushort localPort, byte[] remote, ushort remotePort) : ISegmentSink
+    {
+        public void Send(in OutgoingSegment segment) => stack.Enqueue(segment, local, localPort, remote, remotePort);
+    }
+}

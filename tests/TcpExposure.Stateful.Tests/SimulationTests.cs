@@ -1,0 +1,64 @@
+using System.Security.Cryptography;
+
+namespace TcpExposure.Stateful.Tests;
+
+/// <summary>Deterministic whole-transfer runs of two connections on one virtual clock.</summary>
+public class SimulationTests
+{
+    private static (byte[] Received, ConnectionPairSimulation Sim) Transfer(TcpConfig cfg, byte[] file, ILossModel toServer, ILossModel toClient)
+    {
+        var sim = new ConnectionPairSimulation(cfg) { LossToServer = toServer, LossToClient = toClient };
+        var received = new MemoryStream();
+        int written = 0;
+        bool closed = false;
+        var buf = new byte[65536];
+        sim.Client.Connect(sim.Now);
+        sim.Run(
+            () => sim.Client.ReceiveFinished && sim.Server.State is TcpState.Closed or TcpState.FinWait2 or TcpState.TimeWait,
+            () =>
+            {
+                if (sim.Server.State is TcpState.Established or TcpState.CloseWait && written < file.Length)
+                    written += sim.Server.Send(file.AsSpan(written), sim.Now);
+                if (written == file.Length && !closed && sim.Server.State is TcpState.Established or TcpState.CloseWait)
+                {
+                    sim.Server.Close(sim.Now);
+                    closed = true;
+                }
+                int n;
+                while ((n = sim.Client.Receive(buf, sim.Now)) > 0)
+                    received.Write(buf, 0, n);
+            },
+            TimeSpan.FromMinutes(30));
+        return (received.ToArray(), sim);
+    }
+
+    [TestCase(CongestionAlgorithm.NewReno, true, 7)]
+    [TestCase(CongestionAlgorithm.NewReno, false, 7)]
+    [TestCase(CongestionAlgorithm.Cubic, true, 7)]
+    [TestCase(CongestionAlgorithm.NewReno, true, 0)]
+    [TestCase(CongestionAlgorithm.Cubic, true, 0)]
+    public void OneMegabyte_DeterministicLossyTransfer_IsExact(CongestionAlgorithm cc, bool sack, int nth)
+    {
+        var cfg = new TcpConfig { Sack = sack, CongestionControl = cc };
+        var file = new byte[1 << 20];
+        new Random(7).NextBytes(file);
+        ILossModel Loss(int salt) => nth > 0 ? new DropEveryNth(nth) : new RandomLoss(0.10, 5 + salt);
+        var (received, sim) = Transfer(cfg, file, Loss(1), Loss(2));
+        Assert.That(SHA256.HashData(received), Is.EqualTo(SHA256.HashData(file)));
+        Assert.That(sim.Dropped, Is.GreaterThan(50));
+        var s = sim.Server;
+        TestContext.Out.WriteLine($"{cc} sack={sack} nth={nth}: dropped {sim.Dropped}, {s.Retransmissions} retransmissions " +
+            $"({s.Timeouts} timeouts, {s.FastRetransmits} fast retransmits), virtual {sim.Now.TotalSeconds:0.###} s");
+    }
+
+    [Test]
+    public void OneMegabyte_Lossless_FinishesInFewRoundTrips()
+    {
+        var file = new byte[1 << 20];
+        var (received, sim) = Transfer(new TcpConfig(), file, new NoLoss(), new NoLoss());
+        Assert.That(received, Is.EqualTo(file));
+        Assert.That(sim.Server.Retransmissions, Is.Zero);
+        // 10 ms RTT, slow start from 10 segments up to the 256 KB window: well under a second.
+        Assert.That(sim.Now, Is.LessThan(TimeSpan.FromSeconds(0.5)));
+    }
+}
