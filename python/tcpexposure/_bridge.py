@@ -34,21 +34,20 @@ class BridgeError(RuntimeError):
 
 def find_home() -> Path:
     """The directory with tcpexposure.dll: $TCPEXPOSURE_HOME (that directory or a repository root), else this repository's build."""
-    candidates = []
     home = os.environ.get("TCPEXPOSURE_HOME")
-    if home:
+    if home:  # an explicit home is the only place looked at
         h = Path(home)
-        candidates.append(h)
-        candidates += [h / "src/TcpExposure.Tool/bin" / c / "net10.0" for c in ("Release", "Debug")]
-    candidates += [_REPO / "src/TcpExposure.Tool/bin" / c / "net10.0" for c in ("Release", "Debug")]
+        candidates = [h] + [h / "src/TcpExposure.Tool/bin" / c / "net10.0" for c in ("Release", "Debug")]
+    else:
+        candidates = [_REPO / "src/TcpExposure.Tool/bin" / c / "net10.0" for c in ("Release", "Debug")]
     built = [c for c in candidates if (c / _ASSEMBLY).is_file() and (c / "tcpexposure.runtimeconfig.json").is_file()]
     if not built:
         raise BridgeError(
             "The C# library is not built (no tcpexposure.dll under "
-            + (f"$TCPEXPOSURE_HOME={home} or " if home else "")
-            + f"{_REPO}/src/TcpExposure.Tool/bin/{{Release,Debug}}/net10.0): run scripts/setup.sh "
+            + (f"$TCPEXPOSURE_HOME={home}" if home else f"{_REPO}/src/TcpExposure.Tool/bin/{{Release,Debug}}/net10.0")
+            + "): run scripts/setup.sh "
             "(or `dotnet build src/TcpExposure.Tool`), or point TCPEXPOSURE_HOME at a build.")
-    if home and built[0] in candidates[:3]:
+    if home and built[0] == candidates[0]:
         return built[0]
     # Both configurations built: take the newer one, it is what the developer last built.
     return max(built, key=lambda c: (c / _ASSEMBLY).stat().st_mtime)
