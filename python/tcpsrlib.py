@@ -137,7 +137,8 @@ def _state():
     out = _ctypes.create_string_buffer(_MAX_PACKET)
     _ctypes.CFUNCTYPE(_ctypes.c_int, _ctypes.c_void_p, _ctypes.c_int, _ctypes.c_void_p, _ctypes.c_int)(
         b.fast_pointer("BindThread"))(_ctypes.addressof(req), _REQ_CAP, _ctypes.addressof(out), _MAX_PACKET)
-    make = _ctypes.CFUNCTYPE(_ctypes.c_int)(b.fast_pointer("MakeSegmentBound"))
+    # PYFUNCTYPE keeps the GIL: releasing and retaking it would cost more than the call itself.
+    make = _ctypes.PYFUNCTYPE(_ctypes.c_int)(b.fast_pointer("MakeSegmentBound"))
     s = _tls.s = (memoryview(req).cast("B"), memoryview(out).cast("B"), make, req, out)
     return s
 

@@ -90,6 +90,12 @@ class Crafting(unittest.TestCase):
     def test_python2_str_payload(self):
         self.assertEqual(tcpsrlib.parse_headers(tcpsrlib.make_segment(1, 2, 3, 4, 5, 6, 7, 0x18, payload="\x12\xff"))[3], b"\x12\xff")
 
+    def test_option_lists_and_tuples_agree(self):
+        as_lists = [list(o) for o in EXAMPLE_OPTIONS]  # unhashable: composed on every call
+        self.assertEqual(tcpsrlib.make_segment('192.0.2.1', '192.0.2.2', 80, 55555, 8192, 20000, 0, 2,
+                                               options=as_lists, ipcksum=1), example_syn())
+        self.assertEqual(tcpsrlib.compose_options((('SACKOK',),)), tcpsrlib.compose_options((('SACKOK', ''),)))
+
     def test_compose_pads_with_nops(self):
         self.assertEqual(tcpsrlib.compose_options((('MSS', 1460), ('WSCALE', 7))), bytes([2, 4, 5, 0xB4, 3, 3, 7, 1]))
         self.assertEqual(tcpsrlib.compose_options((('SACKOK',),)), bytes([4, 2, 1, 1]))
