@@ -29,7 +29,11 @@ def main(argv):
             return 1
         if os.environ.get("TCPEXPOSURE_SHOW_CONVERTED"):
             sys.stderr.write(source)
-    code = compile(source, path, "exec", dont_inherit=True)
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        sys.stderr.write(f"{path}:{e.lineno}: {e.msg}\n    {(e.text or '').rstrip()}\n")
+        return 1
     sys.argv = [path] + list(argv[1:])
     sys.path[0] = os.path.dirname(os.path.abspath(path))
     main_globals = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__}
