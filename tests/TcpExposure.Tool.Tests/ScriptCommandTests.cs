@@ -37,7 +37,7 @@ public class ScriptCommandTests
         {
             Assert.That(BridgeResult.Classify(new ArgumentException("x")).Status, Is.EqualTo(BridgeStatus.ValueError));
             Assert.That(BridgeResult.Classify(new ArgumentException("Option MSS value 1 must be an integer, got 'x'.")).Status, Is.EqualTo(BridgeStatus.TypeError));
-            Assert.That(BridgeResult.Classify(new Craft.Transport.TransportPrivilegeException()).Status, Is.EqualTo(BridgeStatus.PermissionError));
+            Assert.That(BridgeResult.Classify(BridgePrivileges.NoRaw()).Status, Is.EqualTo(BridgeStatus.PermissionError));
             Assert.That(BridgeResult.Classify(new IOException("x")).Status, Is.EqualTo(BridgeStatus.OSError));
             Assert.That(BridgeResult.Classify(new AggregateException(new FormatException("f"))).Message, Is.EqualTo("f"));
             Assert.That(BridgeResult.Classify(new NullReferenceException()).Status, Is.EqualTo(BridgeStatus.RuntimeError));

@@ -212,7 +212,7 @@ public static unsafe class BridgeExports
             if (double.IsNaN(timeout) || timeout < 0)
                 throw new ArgumentException($"timeout must be a number of seconds >= 0, got {timeout}.");
             if (pkts.Count > 0 && !Privileges.Has(Capability.NetRaw))
-                throw new TransportPrivilegeException();
+                throw BridgePrivileges.NoRaw();
             string iface = Str(ifname, ifnameLen);
             string? s = smacLen > 0 ? Str(smac, smacLen) : null;
             string? d = dmacLen > 0 ? Str(dmac, dmacLen) : null;
@@ -224,7 +224,7 @@ public static unsafe class BridgeExports
                 errCode = LegacySendRecv.SendSegments(dst, pkts, usePcap != 0, iface, s, d);
             string? error = LegacySendRecv.LastError;
             if (error is not null && error.Contains("CAP_NET_RAW", StringComparison.Ordinal))
-                throw new TransportPrivilegeException();
+                throw BridgePrivileges.NoRaw();
             BridgeResult.Put(BridgeOptions.Json(w =>
             {
                 w.WriteStartObject();

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text;
+using TcpExposure.Craft.Transport;
 
 namespace TcpExposure.Tool.Bridge;
 
@@ -67,6 +68,18 @@ internal static unsafe class BridgeResult
         IOException or SocketException or DllNotFoundException => (BridgeStatus.OSError, e.Message),
         _ => (BridgeStatus.RuntimeError, $"{e.GetType().Name}: {e.Message}"),
     };
+}
+
+/// <summary>The errors the bridge raises when the hosting interpreter lacks a capability.</summary>
+internal static class BridgePrivileges
+{
+    /// <summary>
+    /// Missing CAP_NET_RAW, told for a Python host: the capability belongs on the interpreter, since
+    /// the runtime runs inside it.
+    /// </summary>
+    public static MissingPrivilegeException NoRaw(string? detail = null) => new(Capability.NetRaw,
+        "Sending and capturing raw packets needs CAP_NET_RAW: run as root, or grant it to the interpreter with "
+        + "`sudo setcap cap_net_raw,cap_net_admin+ep $(readlink -f $(which python3))`." + (detail is null ? "" : $" ({detail})"));
 }
 
 /// <summary>A value of the wrong type crossed the bridge (becomes a Python TypeError).</summary>

@@ -34,7 +34,7 @@ public static unsafe class PcapExports
         {
             string dev = BridgeExports.Str(device, deviceLen);
             if (!Privileges.Has(Capability.NetRaw))
-                throw new TransportPrivilegeException();
+                throw BridgePrivileges.NoRaw();
             byte* errbuf = stackalloc byte[LibPcap.ErrorBufferSize];
             errbuf[0] = 0;
             nint p = LibPcap.pcap_open_live(dev.Length == 0 ? null : dev, snaplen, promisc, toMs, errbuf);
@@ -42,7 +42,7 @@ public static unsafe class PcapExports
             {
                 string message = Marshal.PtrToStringUTF8((nint)errbuf) ?? "pcap_open_live failed";
                 if (message.Contains("ermission", StringComparison.Ordinal))
-                    throw new TransportPrivilegeException(message);
+                    throw BridgePrivileges.NoRaw(message);
                 throw new IOException($"pcap_open_live({dev}): {message}");
             }
             long handle = Interlocked.Increment(ref _next);

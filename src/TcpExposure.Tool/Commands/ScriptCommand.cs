@@ -42,7 +42,8 @@ public sealed partial class ScriptCommand : ICommand
         string python = Python ?? (System.IO.File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
 
         if (NeedsRawSockets(System.IO.File.ReadAllText(File)) && !Privileges.Has(Capability.NetRaw))
-            Console.Error.WriteLine($"script: warning: this script sends or captures packets. {TransportPrivilegeException.Sentence}");
+            Console.Error.WriteLine("script: warning: this script sends or captures packets, which needs CAP_NET_RAW: run as root, "
+                + $"or grant it to the interpreter with `sudo setcap cap_net_raw,cap_net_admin+ep $(readlink -f {python})`.");
 
         var start = new ProcessStartInfo(python) { UseShellExecute = false };
         start.ArgumentList.Add("-m");
