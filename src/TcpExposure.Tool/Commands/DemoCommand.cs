@@ -8,7 +8,10 @@ using TcpExposure.Craft.Options;
 using TcpExposure.Craft.Packets;
 using TcpExposure.Craft.Transport;
 using TcpExposure.Craft.Wire;
+using TcpExposure.Responder.Hosting;
 using TcpExposure.Responder.Middlebox;
+using TcpExposure.Responder.Probe;
+using TcpExposure.Responder.Stateless;
 using TcpExposure.Tool.Testbed;
 
 namespace TcpExposure.Tool.Commands;
@@ -21,9 +24,8 @@ namespace TcpExposure.Tool.Commands;
 /// to every segment in both directions. Everything is torn down at the end, on errors and on Ctrl-C.
 /// </summary>
 /// <remarks>
-/// The stateless responder and the probe suite (issue 4, items 1 and 2) were not in main when this
-/// was written; the demo therefore answers with the kernel's listening socket and reports the
-/// observed transformations itself rather than the probe's result codes.
+/// Then it runs the stateless responder on srv and the probe suite (every legacy test) from cli
+/// through the same middlebox and prints the probe's table of result codes.
 /// </remarks>
 [Verb("demo", HelpText = "Build a test network, run a middlebox on its router, probe through it from cli and show what the path did to TCP; tear everything down.")]
 public sealed class DemoCommand : ICommand
@@ -33,7 +35,8 @@ public sealed class DemoCommand : ICommand
 
     private const ushort ServerPort = 80;
     private int _step;
-    private const int Steps = 6;
+    private const int Steps = 7;
+    private const int ResponderPort = 8080;
 
     [Option("middlebox", Default = DefaultMiddlebox, HelpText = "Middlebox behaviours on rtr: " + MiddleboxSpec.Help + ".")]
     public string Middlebox { get; set; } = DefaultMiddlebox;
@@ -138,6 +141,35 @@ public sealed class DemoCommand : ICommand
 
         Progress("report");
         Print(rows, net.Middlebox!);
+
+        Progress($"the stateless responder on srv:{ResponderPort}, the probe suite from cli");
+        await using (var st = TransportFactory.Open(TransportKind.Raw, net.Server.Namespace, net.Client.Address))
+        await using (var ct = TransportFactory.Open(TransportKind.Raw, net.Client.Namespace, net.Server.Address))
+        using (var srvGuard = RstGuard.Create(net.Server.Address, ResponderPort, net.Server.Namespace))
+        using (var halt = new CancellationTokenSource())
+        {
+            var host = new ResponderHost(st, ResponderConfig.For(ResponderPort, net.Server.Address));
+            var loop = Task.Run(() => host.RunAsync(halt.Token));
+            try
+            {
+                var report = await ProbeSuite.RunAsync(ct, new ProbeOptions
+                {
+                    Target = new IPEndPoint(net.Server.Address, ResponderPort),
+                    Netns = net.Client.Namespace,
+                    Timeout = TimeSpan.FromMilliseconds(300),
+                    Progress = Quiet ? null : (test, run, _) => Console.Error.Write($"\r  probe: {test} run {run}          "),
+                });
+                if (!Quiet)
+                    Console.Error.WriteLine();
+                Console.Out.WriteLine();
+                Console.Out.Write(report.ToTable());
+            }
+            finally
+            {
+                await halt.CancelAsync();
+                try { await loop; } catch (OperationCanceledException) { }
+            }
+        }
         Progress($"tearing down {net.Prefix}-* (done in {clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s)");
         return 0;
     }
