@@ -37,10 +37,16 @@ public sealed partial class BatchedRawSockets : IDisposable
     /// Opens the sockets in <paramref name="netns"/> (null: the current namespace), bound to
     /// <paramref name="iface"/> when given. Throws <see cref="MissingPrivilegeException"/> without CAP_NET_RAW.
     /// </summary>
-    public static BatchedRawSockets Open(string? netns, string? iface = null, int receiveBufferBytes = 8 << 20)
-        => NetworkNamespace.Run(netns, () => OpenHere(iface, receiveBufferBytes));
+    /// <remarks>
+    /// With a <paramref name="port"/> (not 0) the kernel filter also drops, for IPv4, what the responder
+    /// would ignore anyway: segments to other ports, RSTs, non-first fragments and ICMP. Under a
+    /// SYN flood the peer's RSTs to our SYN-ACKs are as many as the SYNs, so this halves the packets
+    /// read; those packets then no longer show in the counters' ignore reasons.
+    /// </remarks>
+    public static BatchedRawSockets Open(string? netns, string? iface = null, ushort port = 0, int receiveBufferBytes = 8 << 20)
+        => NetworkNamespace.Run(netns, () => OpenHere(iface, port, receiveBufferBytes));
 
-    private static BatchedRawSockets OpenHere(string? iface, int receiveBufferBytes)
+    private static BatchedRawSockets OpenHere(string? iface, ushort port, int receiveBufferBytes)
     {
         Socket? send4 = null, send6 = null, capture = null;
         try
@@ -59,7 +65,7 @@ public sealed partial class BatchedRawSockets : IDisposable
                 send6 = null; // no IPv6 here: IPv6 answers are counted as send failures
             }
             capture = new Socket(AddressFamily.Packet, SocketType.Dgram, (ProtocolType)BinaryPrimitives.ReverseEndianness(EthPAll));
-            AttachFilter(capture);
+            AttachFilter(capture, port == 0 ? FilterProgram : PortFilter(port));
             if (receiveBufferBytes > 0)
                 capture.ReceiveBufferSize = receiveBufferBytes;
             // A bounded blocking wait so the loop thread sees cancellation within 100 ms when idle.
@@ -117,16 +123,37 @@ public sealed partial class BatchedRawSockets : IDisposable
         Insn(0x06, 0, 0, 0x40000),          // 9: accept (up to 256 KiB)
     ];
 
+    // Incoming IPv4 TCP to `port` without RST (first fragments only), and all IPv6.
+    private static ulong[] PortFilter(ushort port) =>
+    [
+        Insn(0x20, 0, 0, 0xFFFFF000 + 4),   // 0: A = pkttype
+        Insn(0x15, 13, 0, 4),               // 1: outgoing -> drop
+        Insn(0x20, 0, 0, 0xFFFFF000 + 0),   // 2: A = ethertype
+        Insn(0x15, 1, 0, EthPIp),           // 3: IPv4 -> 5
+        Insn(0x15, 9, 10, EthPIpv6),        // 4: IPv6 -> accept, else drop
+        Insn(0x30, 0, 0, 9),                // 5: A = IPv4 protocol byte
+        Insn(0x15, 0, 8, 6),                // 6: not TCP -> drop
+        Insn(0x28, 0, 0, 6),                // 7: A = flags + fragment offset
+        Insn(0x45, 6, 0, 0x1FFF),           // 8: not the first fragment -> drop
+        Insn(0xB1, 0, 0, 0),                // 9: X = IPv4 header length
+        Insn(0x48, 0, 0, 2),                // 10: A = TCP destination port
+        Insn(0x15, 0, 3, port),             // 11: other port -> drop
+        Insn(0x50, 0, 0, 13),               // 12: A = TCP flags
+        Insn(0x45, 1, 0, 0x04),             // 13: RST -> drop
+        Insn(0x06, 0, 0, 0x40000),          // 14: accept
+        Insn(0x06, 0, 0, 0),                // 15: drop
+    ];
+
     private static ulong Insn(ushort code, byte jt, byte jf, uint k)
         => code | ((ulong)jt << 16) | ((ulong)jf << 24) | ((ulong)k << 32);
 
-    private static unsafe void AttachFilter(Socket s)
+    private static unsafe void AttachFilter(Socket s, ulong[] program)
     {
-        fixed (ulong* prog = FilterProgram)
+        fixed (ulong* prog = program)
         {
             Span<byte> fprog = stackalloc byte[16];
             fprog.Clear();
-            BinaryPrimitives.WriteUInt16LittleEndian(fprog, (ushort)FilterProgram.Length);
+            BinaryPrimitives.WriteUInt16LittleEndian(fprog, (ushort)program.Length);
             MemoryMarshal.Write(fprog[8..], (nint)prog);
             s.SetRawSocketOption(SolSocket, SoAttachFilter, fprog);
         }

@@ -75,7 +75,7 @@ public sealed class RespondCommand : ICommand
         var config = ResponderConfig.For((ushort)Port, address);
         // --via raw: the batched fast path (recvmmsg/sendmmsg on its own sockets); pcap: the transport loop.
         TransportFactory.TryParse(Via, out var kind);
-        using var batched = kind == TransportKind.Raw ? BatchedRawSockets.Open(Netns, Interface) : null;
+        using var batched = kind == TransportKind.Raw ? BatchedRawSockets.Open(Netns, Interface, (ushort)Port) : null;
         await using var transport = batched is null ? await OpenAsync(peer).ConfigureAwait(false) : null;
         using var guard = NoRstGuard ? null
             : RstGuard.Create(address ?? (peer?.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any), Port, Netns);

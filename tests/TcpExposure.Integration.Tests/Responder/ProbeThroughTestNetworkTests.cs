@@ -55,7 +55,7 @@ public sealed class ProbeThroughTestNetworkTests
             var st = TransportFactory.Open(kind, srv.Namespace, cli.Address, filter: kind == TransportKind.Pcap ? $"tcp port {Port}" : null);
             var ct = TransportFactory.Open(kind, cli.Namespace, srv.Address, filter: kind == TransportKind.Pcap ? $"tcp and host {srv.Address}" : null);
             var guard = RstGuard.Create(srv.Address, Port, srv.Namespace);
-            var sockets = batched ? BatchedRawSockets.Open(srv.Namespace) : null;
+            var sockets = batched ? BatchedRawSockets.Open(srv.Namespace, port: Port) : null;
             var host = sockets is null
                 ? new ResponderHost(st, ResponderConfig.For(Port, srv.Address))
                 : new ResponderHost(sockets, ResponderConfig.For(Port, srv.Address));
