@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using TcpExposure.Craft.Transport;
 using TcpExposure.Craft.Wire;
+using TcpExposure.Responder.Hosting;
 
 namespace TcpExposure.Responder.Stateless;
 
@@ -15,13 +16,24 @@ public delegate void ResponderAnswerHandler(ReadOnlySpan<byte> incoming, ReadOnl
 /// </summary>
 public sealed class ResponderHost
 {
-    private readonly IPacketTransport _transport;
+    private readonly IPacketTransport? _transport;
+    private readonly BatchedRawSockets? _batched;
     private readonly ResponderConfig _config;
 
     /// <summary>A host for <paramref name="config"/> on <paramref name="transport"/> (which it does not own).</summary>
     public ResponderHost(IPacketTransport transport, ResponderConfig config)
     {
         _transport = transport ?? throw new ArgumentNullException(nameof(transport));
+        _config = config ?? throw new ArgumentNullException(nameof(config));
+    }
+
+    /// <summary>
+    /// A host on the batched fast path (<paramref name="sockets"/>, which it does not own): a
+    /// dedicated thread reading with recvmmsg and answering with sendmmsg, for raw sockets.
+    /// </summary>
+    public ResponderHost(BatchedRawSockets sockets, ResponderConfig config)
+    {
+        _batched = sockets ?? throw new ArgumentNullException(nameof(sockets));
         _config = config ?? throw new ArgumentNullException(nameof(config));
     }
 
@@ -37,6 +49,13 @@ public sealed class ResponderHost
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        if (_batched is not null)
+        {
+            using var loop = new BatchedResponderLoop(this, _batched);
+            await loop.RunAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var transport = _transport!;
         byte[] rx = ArrayPool<byte>.Shared.Rent(65536 + 64);
         byte[] tx = ArrayPool<byte>.Shared.Rent(2 * 65536);
         try
@@ -46,7 +65,7 @@ public sealed class ResponderHost
                 ReceivedPacket r;
                 try
                 {
-                    r = await _transport.ReceiveAsync(rx, cancellationToken).ConfigureAwait(false);
+                    r = await transport.ReceiveAsync(rx, cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -70,7 +89,7 @@ public sealed class ResponderHost
     }
 
     /// <summary>Judges one packet and counts the verdict (split out so the receive loop stays a loop of awaits).</summary>
-    private ResponderResult Process(ReadOnlySpan<byte> packet, Span<byte> output)
+    internal ResponderResult Process(ReadOnlySpan<byte> packet, Span<byte> output)
     {
         var status = PacketView.TryParse(packet, out var view);
         if (status != PacketStatus.Tcp)
@@ -102,7 +121,7 @@ public sealed class ResponderHost
     {
         try
         {
-            await _transport.SendAsync(packet, cancellationToken).ConfigureAwait(false);
+            await _transport!.SendAsync(packet, cancellationToken).ConfigureAwait(false);
             Counters.CountSent();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -73,13 +73,15 @@ public sealed class RespondCommand : ICommand
     private async Task<int> RunAsync(IPAddress? address, IPAddress? peer)
     {
         var config = ResponderConfig.For((ushort)Port, address);
-        await using var transport = await OpenAsync(peer).ConfigureAwait(false);
+        // --via raw: the batched fast path (recvmmsg/sendmmsg on its own sockets); pcap: the transport loop.
+        TransportFactory.TryParse(Via, out var kind);
+        using var batched = kind == TransportKind.Raw ? BatchedRawSockets.Open(Netns, Interface, (ushort)Port) : null;
+        await using var transport = batched is null ? await OpenAsync(peer).ConfigureAwait(false) : null;
         using var guard = NoRstGuard ? null
             : RstGuard.Create(address ?? (peer?.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any), Port, Netns);
-        var host = new ResponderHost(transport, config)
-        {
-            OnAnswer = Verbose ? LogAnswer : null,
-        };
+        var host = batched is not null
+            ? new ResponderHost(batched, config) { OnAnswer = Verbose ? LogAnswer : null }
+            : new ResponderHost(transport!, config) { OnAnswer = Verbose ? LogAnswer : null };
         using var stop = new CancellationTokenSource();
         int reported = 0;
         void Report()

@@ -30,11 +30,13 @@ public sealed class ProbeThroughTestNetworkTests
         public required RstGuard Guard { get; init; }
         public required CancellationTokenSource Stop { get; init; }
         public required Task Loop { get; init; }
+        public BatchedRawSockets? Batched { get; init; }
 
         public async ValueTask DisposeAsync()
         {
             await Stop.CancelAsync();
             try { await Loop; } catch (OperationCanceledException) { }
+            Batched?.Dispose();
             await ClientTransport.DisposeAsync();
             await ServerTransport.DisposeAsync();
             Guard.Dispose();
@@ -43,7 +45,7 @@ public sealed class ProbeThroughTestNetworkTests
         }
     }
 
-    private static Rig Start(TestNetworkOptions options, TransportKind kind)
+    private static Rig Start(TestNetworkOptions options, TransportKind kind, bool batched = false)
     {
         var net = TestNetwork.Create(options);
         try
@@ -53,10 +55,13 @@ public sealed class ProbeThroughTestNetworkTests
             var st = TransportFactory.Open(kind, srv.Namespace, cli.Address, filter: kind == TransportKind.Pcap ? $"tcp port {Port}" : null);
             var ct = TransportFactory.Open(kind, cli.Namespace, srv.Address, filter: kind == TransportKind.Pcap ? $"tcp and host {srv.Address}" : null);
             var guard = RstGuard.Create(srv.Address, Port, srv.Namespace);
-            var host = new ResponderHost(st, ResponderConfig.For(Port, srv.Address));
+            var sockets = batched ? BatchedRawSockets.Open(srv.Namespace, port: Port) : null;
+            var host = sockets is null
+                ? new ResponderHost(st, ResponderConfig.For(Port, srv.Address))
+                : new ResponderHost(sockets, ResponderConfig.For(Port, srv.Address));
             var stop = new CancellationTokenSource();
             var loop = Task.Run(() => host.RunAsync(stop.Token));
-            return new Rig { Network = net, ServerTransport = st, ClientTransport = ct, Host = host, Guard = guard, Stop = stop, Loop = loop };
+            return new Rig { Network = net, ServerTransport = st, ClientTransport = ct, Host = host, Guard = guard, Stop = stop, Loop = loop, Batched = sockets };
         }
         catch
         {
@@ -100,6 +105,19 @@ public sealed class ProbeThroughTestNetworkTests
         AssertCodes(report, AllUnchanged());
         Assert.That(rig.Host.Counters[ResponderVerdict.Answered], Is.GreaterThan(40));
         Assert.That(report.ToJson(), Does.Contain("\"test\": \"AckHole\""));
+    }
+
+    [Test]
+    public async Task CleanPathOnTheBatchedFastPathReportsEveryTestUnchanged()
+    {
+        // The `respond --via raw` path: recvmmsg/sendmmsg on the responder's own sockets.
+        await using var rig = Start(new TestNetworkOptions(), TransportKind.Raw, batched: true);
+        var report = await Probe(rig);
+        Assert.That(report.Results.Select(r => r.Test), Is.EqualTo(ProbeTests.All));
+        AssertCodes(report, AllUnchanged());
+        Assert.That(rig.Host.Counters[ResponderVerdict.Answered], Is.GreaterThan(40));
+        Assert.That(rig.Host.Counters.Sent, Is.GreaterThanOrEqualTo(rig.Host.Counters[ResponderVerdict.Answered]));
+        Assert.That(rig.Host.Counters.SendFailures, Is.Zero);
     }
 
     [Test]
