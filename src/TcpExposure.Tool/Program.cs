@@ -13,6 +13,7 @@ public static class Program
         {
             s.HelpWriter = null;
             s.CaseInsensitiveEnumValues = true;
+            s.AllowMultiInstance = true; // repeatable options: send --segment A --segment B
             s.EnableDashDash = true; // "testbed exec HOST -- CMD -x": everything after -- is the command
         });
         var result = parser.ParseArguments(args, CommandRegistry.Verbs);

@@ -90,6 +90,20 @@ public class ReadCommandTests
     }
 
     [Test]
+    public void ATruncatedTailPrintsThePacketsBeforeItThenFails()
+    {
+        string pcap = Path.Combine(_dir, "cut.pcap");
+        var crafted = ConsoleCapture.Run("craft", "--src", "192.0.2.2:1", "--dst", "192.0.2.1:2", "--segment", "S 0:0(0) win 1", "--pcap", pcap, "--format", "drill");
+        Assert.That(crafted.Exit, Is.EqualTo(0), crafted.Err);
+        using (var f = new FileStream(pcap, FileMode.Append))
+            f.Write([1, 2, 3]);
+        var (exit, stdout, stderr) = ConsoleCapture.Run("read", pcap, "--format", "drill");
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(stdout, Is.EqualTo(crafted.Out));
+        Assert.That(stderr, Does.Contain("truncated").And.Contain("after 1 packet"));
+    }
+
+    [Test]
     public void MissingFileOrBadFormatExitsTwo()
     {
         Assert.That(ConsoleCapture.Run("read", Path.Combine(_dir, "none.pcap")).Exit, Is.EqualTo(2));

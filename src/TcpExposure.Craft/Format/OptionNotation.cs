@@ -166,7 +166,13 @@ public static class OptionNotation
         {
             var c = TokenCursor.Split(text[s..e], baseOffset + s);
             if (c.AtEnd)
-                throw new NotationException(",", baseOffset + Math.Max(s - 1, 0), "empty option in the list");
+            {
+                // Name the comma next to the empty place: the one after it, or before it at the end.
+                int comma = e < end ? e : s - 1;
+                if (comma >= 0 && text[comma] == ',')
+                    throw new NotationException(",", baseOffset + comma, "empty option in the list");
+                throw new NotationException("", baseOffset + s, "empty option in the list");
+            }
             list.Add(ParseOne(c, baseOffset + e));
             if (!c.AtEnd)
                 throw TokenCursor.Error(c.TakeAny(), $"unexpected word in option '{text[s..e].Trim()}'");

@@ -186,12 +186,7 @@ public static class LegacyCraft
     {
         var status = PacketView.TryParse(packet, out var v);
         if (status != PacketStatus.Tcp)
-            throw new ArgumentException(status switch
-            {
-                PacketStatus.NotIp => "Not an IP packet (or its header is cut off).",
-                PacketStatus.NotTcp => $"Not a TCP packet (IP protocol {v.Protocol}).",
-                _ => "The TCP header is cut off.",
-            });
+            throw NotTcpError(status, v.Protocol);
         var ip = new LegacyIpHeader();
         if (v.IsIpv6)
         {
@@ -236,8 +231,18 @@ public static class LegacyCraft
         return new LegacyParsed(ip, tcp, DecomposeOptions(t.OptionBytes), t.Payload.ToArray());
     }
 
-    /// <summary><c>summarize_pkt</c>: <see cref="SummarizeAns1"/> of <see cref="ParseHeaders"/>.</summary>
-    public static string SummarizePkt(ReadOnlySpan<byte> packet) => SummarizeAns1(ParseHeaders(packet));
+    internal static ArgumentException NotTcpError(PacketStatus status, byte protocol) => new(status switch
+    {
+        PacketStatus.NotIp => "Not an IP packet (or its header is cut off).",
+        PacketStatus.NotTcp => $"Not a TCP packet (IP protocol {protocol}).",
+        _ => "The TCP header is cut off.",
+    });
+
+    /// <summary>
+    /// <c>summarize_pkt</c>: the text of <see cref="SummarizeAns1"/> of <see cref="ParseHeaders"/>,
+    /// written straight from the bytes (one allocation). Throws <see cref="ArgumentException"/> as ParseHeaders does.
+    /// </summary>
+    public static string SummarizePkt(ReadOnlySpan<byte> packet) => LegacySummary.Summarize(packet);
 
     /// <summary>
     /// <c>summarize_ans1</c>: one tcpdump-like line ending in a newline, e.g.

@@ -29,6 +29,11 @@ public sealed class NopOption : TcpOption
     public override byte Kind => TcpOptionKind.NoOperation;
     public override int Length => 1;
     public override void Write(Span<byte> destination) => destination[0] = 1;
+    internal override int WriteTo(Span<byte> destination)
+    {
+        destination[0] = 1;
+        return 1;
+    }
 }
 
 /// <summary>Maximum segment size (kind 2, RFC 9293).</summary>
@@ -38,6 +43,11 @@ public sealed class MssOption(ushort value) : TcpTlvOption
     public override byte Kind => TcpOptionKind.MaximumSegmentSize;
     public override int DataLength => 2;
     protected override void WriteData(Span<byte> d) => BinaryPrimitives.WriteUInt16BigEndian(d, Value);
+    internal override int WriteTo(Span<byte> d)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(d, ((uint)TcpOptionKind.MaximumSegmentSize << 24) | ((uint)(DeclaredLengthOverride ?? 4) << 16) | Value);
+        return 4;
+    }
 }
 
 /// <summary>Window scale (kind 3, RFC 7323).</summary>
@@ -47,6 +57,13 @@ public sealed class WindowScaleOption(byte shift) : TcpTlvOption
     public override byte Kind => TcpOptionKind.WindowScale;
     public override int DataLength => 1;
     protected override void WriteData(Span<byte> d) => d[0] = Shift;
+    internal override int WriteTo(Span<byte> d)
+    {
+        d[2] = Shift;
+        d[1] = DeclaredLengthOverride ?? 3;
+        d[0] = TcpOptionKind.WindowScale;
+        return 3;
+    }
 }
 
 /// <summary>SACK permitted (kind 4, RFC 2018).</summary>
@@ -56,6 +73,12 @@ public sealed class SackPermittedOption : TcpTlvOption
     public override byte Kind => TcpOptionKind.SackPermitted;
     public override int DataLength => 0;
     protected override void WriteData(Span<byte> d) { }
+    internal override int WriteTo(Span<byte> d)
+    {
+        d[1] = DeclaredLengthOverride ?? 2;
+        d[0] = TcpOptionKind.SackPermitted;
+        return 2;
+    }
 }
 
 /// <summary>One SACK block: the received range [Left, Right).</summary>
@@ -89,6 +112,14 @@ public sealed class TimestampsOption(uint value, uint echo) : TcpTlvOption
     {
         BinaryPrimitives.WriteUInt32BigEndian(d, Value);
         BinaryPrimitives.WriteUInt32BigEndian(d[4..], Echo);
+    }
+    internal override int WriteTo(Span<byte> d)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(d[6..], Echo);
+        BinaryPrimitives.WriteUInt32BigEndian(d[2..], Value);
+        d[1] = DeclaredLengthOverride ?? 10;
+        d[0] = TcpOptionKind.Timestamps;
+        return 10;
     }
 }
 

@@ -16,6 +16,17 @@ public abstract class TcpOption : IEquatable<TcpOption>
     /// <summary>Writes exactly <see cref="Length"/> bytes at the start of <paramref name="destination"/>.</summary>
     public abstract void Write(Span<byte> destination);
 
+    /// <summary>
+    /// Writes the option and returns its length: the encoder's path, one virtual call per option
+    /// (the hot kinds override it with a single store).
+    /// </summary>
+    internal virtual int WriteTo(Span<byte> destination)
+    {
+        int n = Length;
+        Write(destination[..n]);
+        return n;
+    }
+
     /// <summary>True for options found broken on the wire (<see cref="MalformedOption"/>).</summary>
     public virtual bool IsMalformed => false;
 
@@ -71,10 +82,14 @@ public abstract class TcpTlvOption : TcpOption
 
     public sealed override int Length => 2 + DataLength;
 
-    public sealed override void Write(Span<byte> destination)
+    public sealed override void Write(Span<byte> destination) => WriteTo(destination);
+
+    internal override int WriteTo(Span<byte> destination)
     {
+        int n = DataLength;
         destination[0] = Kind;
-        destination[1] = DeclaredLengthOverride ?? (byte)(2 + DataLength);
-        WriteData(destination.Slice(2, DataLength));
+        destination[1] = DeclaredLengthOverride ?? (byte)(2 + n);
+        WriteData(destination.Slice(2, n));
+        return 2 + n;
     }
 }

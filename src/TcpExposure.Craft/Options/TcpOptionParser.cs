@@ -8,7 +8,7 @@ namespace TcpExposure.Craft.Options;
 /// <summary>How to read kind 30 when its length fits the legacy draft MP_CAPABLE (14 bytes).</summary>
 public enum MptcpDialect : byte
 {
-    /// <summary>RFC 8684 unless the subtype nibble makes it impossible (the legacy form then).</summary>
+    /// <summary>RFC 8684 when the subtype nibble allows a 14-byte RFC form (DSS, REMOVE_ADDR); the legacy form otherwise.</summary>
     Auto,
     /// <summary>Always RFC 8684.</summary>
     Rfc8684,
@@ -92,7 +92,9 @@ public static class TcpOptionParser
     private static TcpOption? Mptcp(ReadOnlySpan<byte> d, MptcpDialect dialect)
     {
         var subtype = (MptcpSubtype)(d[0] >> 4);
-        if (d.Length == 12 && (dialect == MptcpDialect.Legacy || (dialect == MptcpDialect.Auto && subtype != MptcpSubtype.Dss)))
+        // RFC 8684 forms 14 bytes long are DSS (4-byte DSN, no ACK) and REMOVE_ADDR with 11 IDs.
+        if (d.Length == 12 && (dialect == MptcpDialect.Legacy
+            || (dialect == MptcpDialect.Auto && subtype is not MptcpSubtype.Dss and not MptcpSubtype.RemoveAddr)))
             return new LegacyMpCapableOption(BinaryPrimitives.ReadUInt32BigEndian(d), BinaryPrimitives.ReadUInt64BigEndian(d[4..]));
         int low = d[0] & 0x0F;
         switch (subtype)

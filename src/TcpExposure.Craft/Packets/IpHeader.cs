@@ -23,7 +23,19 @@ public abstract record IpHeader
     public abstract void Write(Span<byte> destination, int payloadLength);
     /// <summary>The pseudo-header sum for an upper-layer segment of <paramref name="length"/> bytes.</summary>
     public abstract uint PseudoHeaderSum(int length);
+    /// <summary>
+    /// The pseudo-header sum read from a header this instance has just written into
+    /// <paramref name="writtenHeader"/> (cheaper than converting the addresses again).
+    /// </summary>
+    public virtual uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length) => PseudoHeaderSum(length);
     public abstract AddressFamily Family { get; }
+
+    /// <summary>Writes <paramref name="address"/> into exactly <paramref name="destination"/>; throws when the family does not fit.</summary>
+    private protected static void WriteAddress(IPAddress address, Span<byte> destination, string field)
+    {
+        if (!address.TryWriteBytes(destination, out int n) || n != destination.Length)
+            throw new InvalidOperationException($"The {field} address {address} is not an IPv{(destination.Length == 4 ? 4 : 6)} address, so it cannot go in this header.");
+    }
 }
 
 /// <summary>
@@ -57,30 +69,52 @@ public sealed record Ipv4Header : IpHeader
     public override void Write(Span<byte> d, int payloadLength)
     {
         int hl = HeaderLength;
-        d[0] = (byte)((Version << 4) | ((HeaderLengthWords ?? (byte)(hl / 4)) & 0x0F));
-        d[1] = Tos;
-        BinaryPrimitives.WriteUInt16BigEndian(d[2..], TotalLength ?? (ushort)(hl + payloadLength));
-        BinaryPrimitives.WriteUInt16BigEndian(d[4..], Identification);
-        BinaryPrimitives.WriteUInt16BigEndian(d[6..], (ushort)((ReservedFlag ? 0x8000 : 0) | (DontFragment ? 0x4000 : 0)
-            | (MoreFragments ? 0x2000 : 0) | (FragmentOffset & 0x1FFF)));
-        d[8] = Ttl;
-        d[9] = Protocol;
-        d[10] = d[11] = 0;
-        Source.TryWriteBytes(d[12..16], out _);
-        Destination.TryWriteBytes(d[16..20], out _);
-        if (!Options.IsEmpty)
+        var h = d[..hl];
+        // Three 32-bit stores for the first 12 bytes (checksum zero until computed below).
+        uint w0 = ((uint)((Version << 4) | ((HeaderLengthWords ?? (byte)(hl / 4)) & 0x0F)) << 24)
+            | ((uint)Tos << 16) | (TotalLength ?? (ushort)(hl + payloadLength));
+        uint w1 = ((uint)Identification << 16) | (uint)((ReservedFlag ? 0x8000 : 0)
+            | (DontFragment ? 0x4000 : 0) | (MoreFragments ? 0x2000 : 0) | (FragmentOffset & 0x1FFF));
+        uint w2 = ((uint)Ttl << 24) | ((uint)Protocol << 16);
+        BinaryPrimitives.WriteUInt32BigEndian(h, w0);
+        BinaryPrimitives.WriteUInt32BigEndian(h[4..], w1);
+        BinaryPrimitives.WriteUInt32BigEndian(h[8..], w2);
+        WriteAddress(Source, h.Slice(12, 4), "source");
+        WriteAddress(Destination, h.Slice(16, 4), "destination");
+        if (hl > 20)
         {
-            Options.Span.CopyTo(d[20..]);
-            d[(20 + Options.Length)..hl].Clear();
+            Options.Span.CopyTo(h[20..]);
+            h[(20 + Options.Length)..].Clear();
         }
-        ushort sum = Checksum ?? Wire.Checksum.Compute(d[..hl]);
-        BinaryPrimitives.WriteUInt16BigEndian(d[10..], sum);
+        ushort sum;
+        if (Checksum is { } given)
+            sum = given;
+        else if (hl == 20)
+        {
+            // The header is the five words just built: sum them as integers instead of re-reading it.
+            uint s = BinaryPrimitives.ReadUInt32BigEndian(h[12..]), t = BinaryPrimitives.ReadUInt32BigEndian(h[16..]);
+            sum = Wire.Checksum.Finish(Wire.Checksum.Fold((ulong)(w0 >> 16) + (w0 & 0xFFFF) + (w1 >> 16) + (w1 & 0xFFFF)
+                + (w2 >> 16) + (s >> 16) + (s & 0xFFFF) + (t >> 16) + (t & 0xFFFF)));
+        }
+        else
+            sum = Wire.Checksum.Compute(h);
+        BinaryPrimitives.WriteUInt16BigEndian(h[10..], sum);
     }
 
     public override uint PseudoHeaderSum(int length) => Wire.Checksum.PseudoHeaderSum(Source, Destination, Protocol, length);
+
+    // Source and destination as read back from the written header: two loads and a few adds.
+    public override uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length)
+    {
+        uint s = BinaryPrimitives.ReadUInt32BigEndian(writtenHeader[12..]), d = BinaryPrimitives.ReadUInt32BigEndian(writtenHeader[16..]);
+        return Wire.Checksum.Fold((ulong)(s >> 16) + (s & 0xFFFF) + (d >> 16) + (d & 0xFFFF) + Protocol + (uint)length);
+    }
 }
 
-/// <summary>An IPv6 base header (RFC 8200); extension headers are not crafted.</summary>
+/// <summary>
+/// An IPv6 base header (RFC 8200), optionally followed by extension headers given as raw bytes
+/// (the parser keeps the ones it skipped there, so parse then encode gives the same packet).
+/// </summary>
 public sealed record Ipv6Header : IpHeader
 {
     public byte TrafficClass { get; init; }
@@ -88,19 +122,31 @@ public sealed record Ipv6Header : IpHeader
     public uint FlowLabel { get; init; }
     /// <summary>The payload length to write instead of the real one.</summary>
     public ushort? PayloadLength { get; init; }
+    /// <summary>
+    /// Extension headers written as given between the base header and TCP. Their next-header
+    /// chain is the caller's: <see cref="IpHeader.Protocol"/> names the first, the last names TCP.
+    /// </summary>
+    public ReadOnlyMemory<byte> ExtensionHeaders { get; init; }
 
     public override AddressFamily Family => AddressFamily.InterNetworkV6;
-    public override int HeaderLength => 40;
+    public override int HeaderLength => 40 + ExtensionHeaders.Length;
+
+    // The pseudo-header names the upper-layer protocol: the next header field when nothing is in between.
+    private byte UpperLayerProtocol => ExtensionHeaders.IsEmpty ? Protocol : (byte)6;
 
     public override void Write(Span<byte> d, int payloadLength)
     {
         BinaryPrimitives.WriteUInt32BigEndian(d, (6u << 28) | ((uint)TrafficClass << 20) | (FlowLabel & 0xFFFFF));
-        BinaryPrimitives.WriteUInt16BigEndian(d[4..], PayloadLength ?? (ushort)payloadLength);
+        BinaryPrimitives.WriteUInt16BigEndian(d[4..], PayloadLength ?? (ushort)(ExtensionHeaders.Length + payloadLength));
         d[6] = Protocol;
         d[7] = Ttl;
-        Source.TryWriteBytes(d[8..24], out _);
-        Destination.TryWriteBytes(d[24..40], out _);
+        WriteAddress(Source, d.Slice(8, 16), "source");
+        WriteAddress(Destination, d.Slice(24, 16), "destination");
+        ExtensionHeaders.Span.CopyTo(d[40..]);
     }
 
-    public override uint PseudoHeaderSum(int length) => Wire.Checksum.PseudoHeaderSum(Source, Destination, Protocol, length);
+    public override uint PseudoHeaderSum(int length) => Wire.Checksum.PseudoHeaderSum(Source, Destination, UpperLayerProtocol, length);
+
+    public override uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length)
+        => Wire.Checksum.Sum(writtenHeader.Slice(8, 32), Wire.Checksum.Fold((ulong)UpperLayerProtocol + (uint)(length >> 16) + (uint)(length & 0xFFFF)));
 }

@@ -86,6 +86,8 @@ public static class SegmentParser
                 TrafficClass = v6.TrafficClass,
                 FlowLabel = v6.FlowLabel,
                 PayloadLength = v6.PayloadLength != realPayload ? v6.PayloadLength : null,
+                ExtensionHeaders = view.TransportOffset > Ipv6HeaderView.Length
+                    ? view.Bytes[Ipv6HeaderView.Length..view.TransportOffset].ToArray() : ReadOnlyMemory<byte>.Empty,
             };
         }
         else
@@ -106,7 +108,7 @@ public static class SegmentParser
                 FragmentOffset = v4.FragmentOffset,
                 Options = v4.Options.ToArray(),
                 TotalLength = v4.TotalLength != view.Bytes.Length ? v4.TotalLength : null,
-                Checksum = v4.ChecksumValid ? null : v4.HeaderChecksum,
+                Checksum = KeepChecksum(v4.ChecksumValid, v4.HeaderChecksum),
             };
         }
 
@@ -147,8 +149,13 @@ public static class SegmentParser
             Options = options,
             Payload = payload.ToArray(),
             DataOffset = dataOffset,
-            Checksum = checksumOk ? null : tcp.Checksum,
+            Checksum = KeepChecksum(checksumOk, tcp.Checksum),
         };
         return new SegmentParseResult(segment, problems);
     }
+
+    // A verified field is what the encoder computes, except 0xFFFF: one's complement's other zero,
+    // valid whenever the computed value is 0 (the encoder never computes 0xFFFF: the sums here are
+    // never all zero). Keep that one as found so that encoding gives the same bytes.
+    private static ushort? KeepChecksum(bool valid, ushort field) => valid && field != 0xFFFF ? null : field;
 }

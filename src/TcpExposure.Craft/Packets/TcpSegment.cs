@@ -26,7 +26,19 @@ public sealed record TcpSegment
     public ushort Window { get; init; }
     public ushort UrgentPointer { get; init; }
     /// <summary>Options in wire order. Their total is padded with zero bytes to a multiple of 4.</summary>
-    public ImmutableArray<TcpOption> Options { get; init; } = [];
+    public ImmutableArray<TcpOption> Options
+    {
+        get => _options;
+        init
+        {
+            _options = value.IsDefault ? [] : value;
+            _optionsLength = SumLengths(_options);
+        }
+    }
+    private readonly ImmutableArray<TcpOption> _options = [];
+    // A pure function of _options (options are immutable), so record equality is unaffected;
+    // cached because the encoder needs it before writing and option lengths are virtual calls.
+    private readonly int _optionsLength;
     public ReadOnlyMemory<byte> Payload { get; init; }
     /// <summary>The data offset (in 32-bit words) to write instead of the real one.</summary>
     public byte? DataOffset { get; init; }
@@ -45,14 +57,13 @@ public sealed record TcpSegment
     }
 
     /// <summary>Bytes of option space the options take, before padding.</summary>
-    public int OptionsLength
+    public int OptionsLength => _optionsLength;
+
+    private static int SumLengths(ImmutableArray<TcpOption> options)
     {
-        get
-        {
-            int n = 0;
-            foreach (var o in Options.AsSpan()) n += o.Length;
-            return n;
-        }
+        int n = 0;
+        foreach (var o in options.AsSpan()) n += o.Length;
+        return n;
     }
 
     /// <summary>TCP header length including padded options.</summary>
@@ -70,57 +81,57 @@ public sealed record TcpSegment
     /// <summary>Encodes the whole packet; throws when <paramref name="destination"/> is too small.</summary>
     public int Encode(Span<byte> destination)
     {
-        if (DataOffset is null && OptionsLength > TcpOptionKind.MaxOptionSpace)
-            throw new InvalidOperationException($"The options take {OptionsLength} bytes; a TCP header holds at most 40 (set DataOffset to write them anyway).");
-        if (!TryEncode(destination, out int written))
+        int optLen = OptionsLength;
+        if (DataOffset is null && optLen > TcpOptionKind.MaxOptionSpace)
+            throw new InvalidOperationException($"The options take {optLen} bytes; a TCP header holds at most 40 (set DataOffset to write them anyway).");
+        if (!TryEncode(destination, optLen, out int written))
             throw new ArgumentException($"The buffer holds {destination.Length} bytes; the segment needs {GetEncodedLength()}.", nameof(destination));
         return written;
     }
 
     /// <summary>Encodes the whole packet into <paramref name="destination"/>; false when it does not fit.</summary>
-    public bool TryEncode(Span<byte> destination, out int written)
+    public bool TryEncode(Span<byte> destination, out int written) => TryEncode(destination, OptionsLength, out written);
+
+    private bool TryEncode(Span<byte> destination, int optLen, out int written)
     {
-        int ipLen = Ip.HeaderLength;
-        int tcpLen = TcpLength;
+        var ip = Ip;
+        int ipLen = ip.HeaderLength;
+        int tcpHl = 20 + ((optLen + 3) & ~3);
+        int tcpLen = tcpHl + Payload.Length;
         written = ipLen + tcpLen;
-        if (destination.Length < written || (DataOffset is null && OptionsLength > TcpOptionKind.MaxOptionSpace))
+        if (destination.Length < written || (DataOffset is null && optLen > TcpOptionKind.MaxOptionSpace))
         {
             written = 0;
             return false;
         }
-        Ip.Write(destination, tcpLen);
-        EncodeTcp(destination.Slice(ipLen, tcpLen), Ip.PseudoHeaderSum(tcpLen));
+        ip.Write(destination, tcpLen);
+        // The pseudo-header comes from the header just written: no second address conversion.
+        EncodeTcp(destination.Slice(ipLen, tcpLen), ip.PseudoHeaderSum(destination[..ipLen], tcpLen), tcpHl);
         return true;
     }
 
     /// <summary>Encodes only the TCP part (for raw sockets where the kernel writes the IP header).</summary>
     public int EncodeTcp(Span<byte> destination)
     {
-        int tcpLen = TcpLength;
+        int tcpHl = TcpHeaderLength;
+        int tcpLen = tcpHl + Payload.Length;
         if (destination.Length < tcpLen)
             throw new ArgumentException($"The buffer holds {destination.Length} bytes; the TCP segment needs {tcpLen}.", nameof(destination));
-        EncodeTcp(destination[..tcpLen], Ip.PseudoHeaderSum(tcpLen));
+        EncodeTcp(destination[..tcpLen], Ip.PseudoHeaderSum(tcpLen), tcpHl);
         return tcpLen;
     }
 
-    private void EncodeTcp(Span<byte> d, uint pseudo)
+    private void EncodeTcp(Span<byte> d, uint pseudo, int hl)
     {
-        int hl = TcpHeaderLength;
-        BinaryPrimitives.WriteUInt16BigEndian(d, SourcePort);
-        BinaryPrimitives.WriteUInt16BigEndian(d[2..], DestinationPort);
+        BinaryPrimitives.WriteUInt32BigEndian(d, ((uint)SourcePort << 16) | DestinationPort);
         BinaryPrimitives.WriteUInt32BigEndian(d[4..], Sequence.Value);
         BinaryPrimitives.WriteUInt32BigEndian(d[8..], Acknowledgment.Value);
         int offset = DataOffset ?? hl / 4;
-        BinaryPrimitives.WriteUInt16BigEndian(d[12..], (ushort)((offset << 12) | ((Reserved & 7) << 9) | ((int)Flags & 0x1FF)));
-        BinaryPrimitives.WriteUInt16BigEndian(d[14..], Window);
-        d[16] = d[17] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(d[18..], UrgentPointer);
+        BinaryPrimitives.WriteUInt32BigEndian(d[12..], ((uint)((offset << 12) | ((Reserved & 7) << 9) | ((int)Flags & 0x1FF)) << 16) | Window);
+        BinaryPrimitives.WriteUInt32BigEndian(d[16..], UrgentPointer);
         int at = 20;
-        foreach (var o in Options.AsSpan())
-        {
-            o.Write(d[at..]);
-            at += o.Length;
-        }
+        foreach (var o in _options.AsSpan())
+            at += o.WriteTo(d[at..]);
         d[at..hl].Clear();
         Payload.Span.CopyTo(d[hl..]);
         ushort sum = Checksum ?? Wire.Checksum.ComputeTransport(pseudo, d);

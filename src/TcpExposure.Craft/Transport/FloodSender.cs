@@ -49,7 +49,8 @@ public sealed class FloodSender
     /// <summary>Sends the flood; reports progress once a second on <paramref name="progress"/>.</summary>
     public async Task<FloodResult> RunAsync(IPacketTransport transport, TextWriter? progress = null, CancellationToken cancellationToken = default)
     {
-        var raw = transport as RawSocketTransport;
+        if (transport is RawSocketTransport rawTransport)
+            return await RunBatchedAsync(rawTransport, progress, cancellationToken).ConfigureAwait(false);
         long sent = 0, failed = 0;
         long start = _time.GetTimestamp();
         long nextReport = 1;
@@ -63,21 +64,14 @@ public sealed class FloodSender
             {
                 SetSourcePort(port);
                 port = (ushort)(FirstPort + (int)((i + 1) % PortRange));
-                if (raw is not null)
+                try
                 {
-                    if (raw.TrySend(_packet)) sent++; else failed++;
+                    await transport.SendAsync(_packet, cancellationToken).ConfigureAwait(false);
+                    sent++;
                 }
-                else
+                catch (IOException)
                 {
-                    try
-                    {
-                        await transport.SendAsync(_packet, cancellationToken).ConfigureAwait(false);
-                        sent++;
-                    }
-                    catch (IOException)
-                    {
-                        failed++;
-                    }
+                    failed++;
                 }
             }
             var elapsed = _time.GetElapsedTime(start);
@@ -98,9 +92,44 @@ public sealed class FloodSender
         return new FloodResult(sent, failed, _time.GetElapsedTime(start));
     }
 
-    private void SetSourcePort(ushort port)
+    /// <summary>Raw sockets: batches of up to 64 packets per sendmmsg(2), ports patched in place.</summary>
+    private async Task<FloodResult> RunBatchedAsync(RawSocketTransport transport, TextWriter? progress, CancellationToken cancellationToken)
     {
-        var tcp = _packet.AsSpan(_tcpOffset);
+        int batch = _rate > 0 ? (int)Math.Clamp(_rate / 1000, 1, 64) : 64;
+        using var sender = transport.CreateBatchSender(_packet, batch);
+        long sent = 0, failed = 0, nextReport = 1;
+        long start = _time.GetTimestamp();
+        for (long i = 0; i < _count;)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int n = (int)Math.Min(batch, _count - i);
+            for (int k = 0; k < n; k++)
+                SetSourcePort(sender.Packet(k), _tcpOffset, (ushort)(FirstPort + (int)((i + k) % PortRange)));
+            int took = sender.Send(n);
+            sent += took;
+            failed += n - took;
+            i += n;
+            var elapsed = _time.GetElapsedTime(start);
+            if (progress is not null && elapsed.TotalSeconds >= nextReport)
+            {
+                progress.WriteLine($"flood: {sent} sent, {sent / elapsed.TotalSeconds:0} packets/s");
+                nextReport = (long)elapsed.TotalSeconds + 1;
+            }
+            if (_rate > 0)
+            {
+                var wait = TimeSpan.FromSeconds(i / _rate) - elapsed;
+                if (wait > TimeSpan.FromMilliseconds(1))
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        return new FloodResult(sent, failed, _time.GetElapsedTime(start));
+    }
+
+    private void SetSourcePort(ushort port) => SetSourcePort(_packet, _tcpOffset, port);
+
+    private static void SetSourcePort(Span<byte> packet, int tcpOffset, ushort port)
+    {
+        var tcp = packet[tcpOffset..];
         ushort old = BinaryPrimitives.ReadUInt16BigEndian(tcp);
         if (old == port) return;
         BinaryPrimitives.WriteUInt16BigEndian(tcp, port);

@@ -30,6 +30,9 @@ internal static partial class Native
     [LibraryImport("libc", SetLastError = true)]
     public static partial int ioctl(nint fd, nuint request, out TimeVal value);
 
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int sendmmsg(nint fd, void* messages, uint count, int flags);
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint if_nametoindex(string name);
 }

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using TcpExposure.Craft.Pcap;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Runtime.InteropServices;
@@ -9,6 +11,8 @@ namespace TcpExposure.Craft.Transport;
 /// <summary>Settings of a <see cref="PcapTransport"/>.</summary>
 public sealed record PcapTransportOptions
 {
+    /// <summary>The network namespace (a name under /run/netns) the interface lives in; null: the current one.</summary>
+    public string? Namespace { get; init; }
     /// <summary>The interface to capture on and inject into.</summary>
     public required string Interface { get; init; }
     /// <summary>A BPF filter in tcpdump syntax, compiled by libpcap. Default: IP TCP and ICMP of both families.</summary>
@@ -39,7 +43,8 @@ public sealed record PcapTransportOptions
 public sealed class PcapTransport : IPacketTransport
 {
     private readonly nint _pcap;
-    private readonly int _linkType;
+    private readonly int _dlt;
+    private readonly LinkType _linkType;
     private readonly int _linkHeaderLength;
     private readonly byte[] _sourceMac;
     private readonly byte[] _destinationMac;
@@ -52,39 +57,22 @@ public sealed class PcapTransport : IPacketTransport
 
     private readonly record struct Captured(byte[] Buffer, int Length, bool Truncated, DateTimeOffset Timestamp);
 
-    /// <summary>Opens a live capture; throws <see cref="TransportPrivilegeException"/> without CAP_NET_RAW.</summary>
-    public unsafe PcapTransport(PcapTransportOptions options)
+    /// <summary>Opens a live capture; throws <see cref="MissingPrivilegeException"/> without CAP_NET_RAW.</summary>
+    public PcapTransport(PcapTransportOptions options)
     {
         Interface = options.Interface;
-        byte* err = stackalloc byte[LibPcap.ErrorBufferSize];
-        err[0] = 0;
-        _pcap = LibPcap.pcap_create(options.Interface, err);
-        if (_pcap == 0)
-            throw new IOException($"libpcap cannot open '{options.Interface}': {Marshal.PtrToStringUTF8((nint)err)}");
+        // libpcap's packet socket and the interface lookups belong to the namespace; the handle keeps it.
+        _pcap = NetworkNamespace.Run(options.Namespace, () => Activate(options));
+        _sendBuffer = [];
+        _sourceMac = _destinationMac = [];
         try
         {
-            LibPcap.pcap_set_snaplen(_pcap, options.SnapLength);
-            LibPcap.pcap_set_promisc(_pcap, 0);
-            LibPcap.pcap_set_timeout(_pcap, 100);
-            LibPcap.pcap_set_immediate_mode(_pcap, 1);
-            LibPcap.pcap_set_buffer_size(_pcap, options.BufferBytes);
-            int status = LibPcap.pcap_activate(_pcap);
-            if (status < 0)
-            {
-                string why = status == -1 ? LibPcap.LastError(_pcap) : LibPcap.StatusText(status) + ": " + LibPcap.LastError(_pcap);
-                if (status == LibPcap.ErrorPermissionDenied || why.Contains("Operation not permitted", StringComparison.Ordinal))
-                    throw new TransportPrivilegeException("libpcap: " + why);
-                if (status == LibPcap.ErrorNoSuchDevice)
-                    throw new ArgumentException($"There is no network interface named '{options.Interface}' ({why}).");
-                throw new IOException($"libpcap cannot capture on '{options.Interface}': {why}");
-            }
-            LibPcap.pcap_setdirection(_pcap, LibPcap.DirectionIn);
-            SetFilter(options.Filter);
-            _linkType = LibPcap.pcap_datalink(_pcap);
-            _linkHeaderLength = PcapLinkStopgap.HeaderLength(_linkType);
-            _sourceMac = (options.SourceMac ?? (_linkType == PcapLinkStopgap.Ethernet ? Routes.InterfaceMac(options.Interface) : PhysicalAddress.None)).GetAddressBytes();
+            _dlt = LibPcap.pcap_datalink(_pcap);
+            _linkType = ToLinkType(_dlt);
+            _linkHeaderLength = SendHeaderLength(_linkType);
+            _sourceMac = (options.SourceMac ?? (_linkType == LinkType.Ethernet ? Routes.InterfaceMac(options.Interface, options.Namespace) : PhysicalAddress.None)).GetAddressBytes();
             _destinationMac = options.DestinationMac?.GetAddressBytes() ?? [];
-            if (_linkType == PcapLinkStopgap.Ethernet && _destinationMac.Length != 6)
+            if (_linkType == LinkType.Ethernet && _destinationMac.Length != 6)
             {
                 // Loopback is Ethernet with all-zero addresses; elsewhere the next hop must be known.
                 if (_sourceMac.AsSpan().ContainsAnyExcept((byte)0))
@@ -103,35 +91,89 @@ public sealed class PcapTransport : IPacketTransport
         _reader.Start();
     }
 
+    // Runs in the interface's namespace: pcap_activate opens the packet socket and finds the interface there.
+    private static unsafe nint Activate(PcapTransportOptions options)
+    {
+        byte* err = stackalloc byte[LibPcap.ErrorBufferSize];
+        err[0] = 0;
+        nint pcap = LibPcap.pcap_create(options.Interface, err);
+        if (pcap == 0)
+            throw new IOException($"libpcap cannot open '{options.Interface}': {Marshal.PtrToStringUTF8((nint)err)}");
+        try
+        {
+            LibPcap.pcap_set_snaplen(pcap, options.SnapLength);
+            LibPcap.pcap_set_promisc(pcap, 0);
+            LibPcap.pcap_set_timeout(pcap, 100);
+            LibPcap.pcap_set_immediate_mode(pcap, 1);
+            LibPcap.pcap_set_buffer_size(pcap, options.BufferBytes);
+            int status = LibPcap.pcap_activate(pcap);
+            if (status < 0)
+            {
+                string why = status == -1 ? LibPcap.LastError(pcap) : LibPcap.StatusText(status) + ": " + LibPcap.LastError(pcap);
+                if (status == LibPcap.ErrorPermissionDenied || why.Contains("Operation not permitted", StringComparison.Ordinal))
+                    throw RawSocketTransport.NoRawPrivilege();
+                if (status == LibPcap.ErrorNoSuchDevice)
+                    throw new ArgumentException($"There is no network interface named '{options.Interface}' ({why}).");
+                throw new IOException($"libpcap cannot capture on '{options.Interface}': {why}");
+            }
+            LibPcap.pcap_setdirection(pcap, LibPcap.DirectionIn);
+            SetFilter(pcap, options.Filter);
+            return pcap;
+        }
+        catch
+        {
+            LibPcap.pcap_close(pcap);
+            throw;
+        }
+    }
+
     /// <summary>
     /// Opens libpcap on the interface the kernel routes <paramref name="destination"/> through, with
     /// our MAC and the next hop's (resolving it first when the neighbour table lacks it).
     /// </summary>
-    public static async Task<PcapTransport> OpenForAsync(IPAddress destination, string? filter = null, TimeSpan? resolveTimeout = null, CancellationToken cancellationToken = default)
+    public static async Task<PcapTransport> OpenForAsync(IPAddress destination, string? netns = null, string? filter = null, TimeSpan? resolveTimeout = null, CancellationToken cancellationToken = default)
     {
-        var route = Routes.Lookup(destination);
+        var route = Routes.Lookup(destination, netns);
         var mac = await Routes.ResolveNextHopMacAsync(route, resolveTimeout ?? TimeSpan.FromSeconds(3), null, cancellationToken).ConfigureAwait(false);
-        var options = new PcapTransportOptions { Interface = route.Interface, DestinationMac = mac };
+        var options = new PcapTransportOptions { Namespace = netns, Interface = route.Interface, DestinationMac = mac };
         if (filter is not null) options = options with { Filter = filter };
         return new PcapTransport(options);
     }
 
     /// <summary>The interface captured on.</summary>
     public string Interface { get; }
-    /// <summary>libpcap's data link type (DLT_*) of the interface.</summary>
-    public int LinkType => _linkType;
+    /// <summary>The interface's link type (libpcap's DLT_ value mapped to the LINKTYPE_ registry).</summary>
+    public LinkType LinkType => _linkType;
+
+    // pcap_datalink returns DLT_ values; they equal the LINKTYPE_ ones except raw IP (DLT_RAW is 12
+    // on Linux, 14 on OpenBSD; LINKTYPE_RAW is 101) and DLT_LOOP (108: a BSD loopback family in
+    // network byte order; no LINKTYPE here speaks it, so it stays unknown).
+    private static LinkType ToLinkType(int dlt) => dlt switch
+    {
+        12 or 14 => LinkType.Raw,
+        _ => (LinkType)(uint)dlt,
+    };
+
+    /// <summary>Bytes of link header written before an IP packet; -1 where nothing can be injected.</summary>
+    private static int SendHeaderLength(LinkType type) => type switch
+    {
+        LinkType.Ethernet => EthernetFrame.HeaderLength,
+        LinkType.Raw or LinkType.Ipv4 or LinkType.Ipv6 => 0,
+        LinkType.Null => 4,
+        _ => -1, // SLL/SLL2 are capture-only pseudo headers (the "any" device): nothing can be injected there
+    };
     /// <summary>Captured packets dropped because the reader fell behind.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    private unsafe void SetFilter(string filter)
+    private static unsafe void SetFilter(nint pcap, string filter)
     {
         LibPcap.BpfProgram program;
-        if (LibPcap.pcap_compile(_pcap, &program, filter, 1, 0xFFFFFFFF) != 0)
-            throw new ArgumentException($"libpcap cannot compile the filter '{filter}': {LibPcap.LastError(_pcap)}");
+        if (LibPcap.pcap_compile(pcap, &program, filter, 1, 0xFFFFFFFF) != 0)
+            throw new ArgumentException($"libpcap cannot compile the filter '{filter}': {LibPcap.LastError(pcap)}");
         try
         {
-            if (LibPcap.pcap_setfilter(_pcap, &program) != 0)
-                throw new IOException($"libpcap cannot set the filter '{filter}': {LibPcap.LastError(_pcap)}");
+            if (LibPcap.pcap_setfilter(pcap, &program) != 0)
+                throw new IOException($"libpcap cannot set the filter '{filter}': {LibPcap.LastError(pcap)}");
         }
         finally
         {
@@ -156,7 +198,7 @@ public sealed class PcapTransport : IPacketTransport
                 break;
             }
             var frame = new ReadOnlySpan<byte>(data, (int)header->CaptureLength);
-            if (!PcapLinkStopgap.TryGetIpOffset(_linkType, frame, out int at))
+            if (!LinkLayer.TryGetIpOffset(_linkType, frame, out int at))
                 continue;
             var ip = frame[at..];
             byte[] buffer = ArrayPool<byte>.Shared.Rent(ip.Length);
@@ -184,12 +226,23 @@ public sealed class PcapTransport : IPacketTransport
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (_linkHeaderLength < 0)
-            throw new InvalidOperationException($"libpcap cannot inject on link type {_linkType} (a capture-only pseudo header, e.g. the 'any' device).");
+            throw new InvalidOperationException($"libpcap cannot inject on link type {_linkType} (DLT {_dlt}; a capture-only pseudo header such as the 'any' device's).");
         if (packet.IsEmpty || packet.Length > _sendBuffer.Length - _linkHeaderLength)
             throw new ArgumentException($"A packet of {packet.Length} bytes cannot be injected.", nameof(packet));
         var frame = _sendBuffer.AsSpan(0, _linkHeaderLength + packet.Length);
-        PcapLinkStopgap.WriteHeader(_linkType, frame, packet[0] >> 4, _sourceMac, _destinationMac);
-        packet.CopyTo(frame[_linkHeaderLength..]);
+        switch (_linkType)
+        {
+            case LinkType.Ethernet:
+                EthernetFrame.Write(frame, _destinationMac, _sourceMac, packet);
+                break;
+            case LinkType.Null:
+                BinaryPrimitives.WriteUInt32LittleEndian(frame, (packet[0] >> 4) == 6 ? 10u : 2u); // Linux AF_INET6 / AF_INET, host order
+                packet.CopyTo(frame[4..]);
+                break;
+            default:
+                packet.CopyTo(frame);
+                break;
+        }
         fixed (byte* p = frame)
         {
             if (LibPcap.pcap_inject(_pcap, p, (nuint)frame.Length) < 0)

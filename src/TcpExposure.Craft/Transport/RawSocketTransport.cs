@@ -9,6 +9,8 @@ namespace TcpExposure.Craft.Transport;
 /// <summary>Settings of a <see cref="RawSocketTransport"/>.</summary>
 public sealed record RawSocketTransportOptions
 {
+    /// <summary>The network namespace (a name under /run/netns) to open the sockets in; null: the current one. Sockets stay in it for life.</summary>
+    public string? Namespace { get; init; }
     /// <summary>Send and capture only on this interface (SO_BINDTODEVICE, and the packet socket bound to it); null: any.</summary>
     public string? Interface { get; init; }
     /// <summary>Open the capture socket. Off for send-only uses such as a flood, which then never pay for capture.</summary>
@@ -48,7 +50,7 @@ public sealed record RawSocketTransportOptions
 /// </remarks>
 public sealed class RawSocketTransport : IPacketTransport
 {
-    private readonly Socket? _send4;
+    private readonly Socket _send4;
     private readonly Socket? _send6;
     private readonly Socket? _capture;
     private readonly SocketAddress _to4 = new IPEndPoint(IPAddress.Any, 0).Serialize();
@@ -59,48 +61,66 @@ public sealed class RawSocketTransport : IPacketTransport
     private readonly Exception? _send6Error;
     private long _sendFailures;
 
-    /// <summary>Opens the sockets; throws <see cref="TransportPrivilegeException"/> without CAP_NET_RAW.</summary>
+    /// <summary>Opens the sockets; throws <see cref="MissingPrivilegeException"/> without CAP_NET_RAW.</summary>
     public RawSocketTransport(RawSocketTransportOptions? options = null)
     {
         options ??= new RawSocketTransportOptions();
         _time = options.Time;
+        Interface = options.Interface;
+        (_send4, _send6, _capture, _send6Error) = NetworkNamespace.Run(options.Namespace, () => Open(options));
+    }
+
+    private static (Socket, Socket?, Socket?, Exception?) Open(RawSocketTransportOptions options)
+    {
+        Socket? send4 = null, send6 = null, capture = null;
+        Exception? send6Error = null;
         try
         {
-            _send4 = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Raw);
+            send4 = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Raw);
             if (options.Interface is { } ifname)
-                BindToDevice(_send4, ifname);
+                BindToDevice(send4, ifname);
             if (options.FirewallMark is { } mark4)
-                _send4.SetRawSocketOption(Native.SolSocket, Native.SoMark, BitConverter.GetBytes(mark4));
+                send4.SetRawSocketOption(Native.SolSocket, Native.SoMark, BitConverter.GetBytes(mark4));
             try
             {
-                _send6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Raw, ProtocolType.Raw);
-                _send6.SetRawSocketOption(Native.IpProtoIpv6, Native.Ipv6HdrIncl, BitConverter.GetBytes(1));
+                send6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Raw, ProtocolType.Raw);
+                send6.SetRawSocketOption(Native.IpProtoIpv6, Native.Ipv6HdrIncl, BitConverter.GetBytes(1));
                 if (options.Interface is { } ifname6)
-                    BindToDevice(_send6, ifname6);
+                    BindToDevice(send6, ifname6);
                 if (options.FirewallMark is { } mark6)
-                    _send6.SetRawSocketOption(Native.SolSocket, Native.SoMark, BitConverter.GetBytes(mark6));
+                    send6.SetRawSocketOption(Native.SolSocket, Native.SoMark, BitConverter.GetBytes(mark6));
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressFamilyNotSupported or SocketError.ProtocolNotSupported)
             {
-                _send6Error = e; // no IPv6 in this kernel or namespace: IPv4 still works
+                send6?.Dispose();
+                send6 = null;
+                send6Error = e; // no IPv6 in this kernel or namespace: IPv4 still works
             }
             if (options.Receive)
-                _capture = OpenCapture(options);
+                capture = OpenCapture(options);
+            return (send4, send6, capture, send6Error);
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
         {
-            DisposeSockets();
-            throw new TransportPrivilegeException("socket(): " + e.Message, e);
+            send4?.Dispose(); send6?.Dispose(); capture?.Dispose();
+            throw NoRawPrivilege();
         }
         catch
         {
-            DisposeSockets();
+            send4?.Dispose(); send6?.Dispose(); capture?.Dispose();
             throw;
         }
     }
 
+    /// <summary>The error every transport gives when the kernel refuses a raw or packet socket.</summary>
+    internal static MissingPrivilegeException NoRawPrivilege()
+        => new(Capability.NetRaw, Privileges.Message("Sending and capturing raw packets", Capability.NetRaw));
+
     /// <summary>The interface the transport is bound to, or null.</summary>
-    public string? Interface { get; private init; }
+    public string? Interface { get; }
+
+    /// <summary>The sending sockets (IPv4, and IPv6 when available), e.g. for <see cref="RstGuard.Exempt"/>.</summary>
+    public IEnumerable<Socket> SendSockets => _send6 is null ? [_send4] : [_send4, _send6];
 
     /// <summary>Sends the kernel refused (ENOBUFS on a full queue, for instance) since the transport opened.</summary>
     public long SendFailures => Interlocked.Read(ref _sendFailures);
@@ -203,7 +223,7 @@ public sealed class RawSocketTransport : IPacketTransport
         if (version == 4)
         {
             packet.Slice(16, 4).CopyTo(_to4.Buffer.Span.Slice(4, 4));
-            _send4!.SendTo(packet, SocketFlags.None, _to4);
+            _send4.SendTo(packet, SocketFlags.None, _to4);
         }
         else if (version == 6)
         {
@@ -238,6 +258,10 @@ public sealed class RawSocketTransport : IPacketTransport
         }
     }
 
+    /// <summary>A sender of many same-length packets per system call (sendmmsg), for floods.</summary>
+    public RawBatchSender CreateBatchSender(ReadOnlySpan<byte> template, int batchSize = 64)
+        => new(template[0] >> 4 == 6 ? _send6 ?? throw new InvalidOperationException("IPv6 raw sockets are not available here.") : _send4, template, batchSize);
+
     /// <inheritdoc />
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReceivedPacket> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -265,7 +289,7 @@ public sealed class RawSocketTransport : IPacketTransport
 
     private void DisposeSockets()
     {
-        _send4?.Dispose();
+        _send4.Dispose();
         _send6?.Dispose();
         _capture?.Dispose();
     }

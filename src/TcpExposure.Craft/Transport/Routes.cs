@@ -13,42 +13,42 @@ namespace TcpExposure.Craft.Transport;
 /// <param name="Source">The source address the kernel would use.</param>
 /// <param name="Gateway">The gateway, or null when the destination is on-link.</param>
 /// <param name="IsLocal">The destination is one of this host's (namespace's) own addresses.</param>
-public sealed record Route(IPAddress Destination, string Interface, IPAddress Source, IPAddress? Gateway, bool IsLocal)
+/// <param name="Namespace">The network namespace the route was looked up in (null: the current one).</param>
+public sealed record Route(IPAddress Destination, string Interface, IPAddress Source, IPAddress? Gateway, bool IsLocal, string? Namespace = null)
 {
     /// <summary>The address whose link-layer address frames must carry: the gateway, else the destination.</summary>
     public IPAddress NextHop => Gateway ?? Destination;
 }
 
 /// <summary>
-/// Routing and neighbour lookups through iproute2's JSON output (<c>ip -j</c>). Running <c>ip</c>
-/// rather than reading /sys or /proc keeps the answers right inside a network namespace entered with
-/// setns(2) on the calling thread: the child process inherits the thread's namespace, while /sys
-/// still shows the namespace it was mounted in.
+/// Routing and neighbour lookups through iproute2's JSON output (<c>ip -j</c>), in the current
+/// network namespace or a named one (<c>ip -n NAME</c>). Running <c>ip</c> rather than reading /sys
+/// keeps the answers right for any namespace: /sys shows the namespace it was mounted in.
 /// </summary>
 public static class Routes
 {
     /// <summary>The route the kernel uses to reach <paramref name="destination"/>.</summary>
-    public static Route Lookup(IPAddress destination)
+    public static Route Lookup(IPAddress destination, string? netns = null)
     {
-        string json = RunIp(destination.AddressFamily == AddressFamily.InterNetworkV6 ? "-6" : "-4", "-j", "route", "get", destination.ToString());
+        string json = RunIp(netns, destination.AddressFamily == AddressFamily.InterNetworkV6 ? "-6" : "-4", "-j", "route", "get", destination.ToString());
         using var doc = JsonDocument.Parse(json);
         if (doc.RootElement.GetArrayLength() == 0)
             throw new IOException($"The kernel has no route to {destination}.");
         var r = doc.RootElement[0];
         string dev = r.GetProperty("dev").GetString()!;
         IPAddress? gateway = r.TryGetProperty("gateway", out var g) ? IPAddress.Parse(g.GetString()!) : null;
-        IPAddress source = r.TryGetProperty("prefsrc", out var s) ? IPAddress.Parse(s.GetString()!) : SourceAddressFor(destination);
+        IPAddress source = r.TryGetProperty("prefsrc", out var s) ? IPAddress.Parse(s.GetString()!) : SourceAddressFor(destination, netns);
         bool local = r.TryGetProperty("type", out var t) && t.GetString() == "local";
-        return new Route(destination, dev, source, gateway, local);
+        return new Route(destination, dev, source, gateway, local, netns);
     }
 
     /// <summary>
     /// The source address the kernel picks for <paramref name="destination"/>: a UDP socket is
     /// connected (which only consults the routing table; nothing is sent) and asked for its address.
     /// </summary>
-    public static IPAddress SourceAddressFor(IPAddress destination)
+    public static IPAddress SourceAddressFor(IPAddress destination, string? netns = null)
     {
-        using var u = new Socket(destination.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        using var u = NetworkNamespace.Run(netns, () => new Socket(destination.AddressFamily, SocketType.Dgram, ProtocolType.Udp));
         try
         {
             u.Connect(destination, 9);
@@ -61,18 +61,18 @@ public static class Routes
     }
 
     /// <summary>The link-layer address of <paramref name="interfaceName"/> (all zeros for loopback).</summary>
-    public static PhysicalAddress InterfaceMac(string interfaceName)
+    public static PhysicalAddress InterfaceMac(string interfaceName, string? netns = null)
     {
-        string json = RunIp("-j", "link", "show", "dev", interfaceName);
+        string json = RunIp(netns, "-j", "link", "show", "dev", interfaceName);
         using var doc = JsonDocument.Parse(json);
         var link = doc.RootElement[0];
         return link.TryGetProperty("address", out var a) ? ParseMac(a.GetString()!) : new PhysicalAddress(new byte[6]);
     }
 
     /// <summary>The neighbour table's link-layer address for <paramref name="address"/> on <paramref name="interfaceName"/>, or null.</summary>
-    public static PhysicalAddress? NeighbourMac(string interfaceName, IPAddress address)
+    public static PhysicalAddress? NeighbourMac(string interfaceName, IPAddress address, string? netns = null)
     {
-        string json = RunIp("-j", "neigh", "show", "to", address.ToString(), "dev", interfaceName);
+        string json = RunIp(netns, "-j", "neigh", "show", "to", address.ToString(), "dev", interfaceName);
         using var doc = JsonDocument.Parse(json.Length == 0 ? "[]" : json);
         foreach (var n in doc.RootElement.EnumerateArray())
         {
@@ -91,11 +91,11 @@ public static class Routes
     public static async Task<PhysicalAddress> ResolveNextHopMacAsync(Route route, TimeSpan timeout, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
         time ??= TimeProvider.System;
-        if (route.IsLocal || IsLoopbackInterface(route.Interface))
+        if (route.IsLocal || IsLoopbackInterface(route.Interface, route.Namespace))
             return new PhysicalAddress(new byte[6]);
-        if (NeighbourMac(route.Interface, route.NextHop) is { } known)
+        if (NeighbourMac(route.Interface, route.NextHop, route.Namespace) is { } known)
             return known;
-        using (var u = new Socket(route.NextHop.AddressFamily, SocketType.Dgram, ProtocolType.Udp))
+        using (var u = NetworkNamespace.Run(route.Namespace, () => new Socket(route.NextHop.AddressFamily, SocketType.Dgram, ProtocolType.Udp)))
         {
             try
             {
@@ -111,15 +111,15 @@ public static class Routes
         while (time.GetElapsedTime(start) < timeout)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(10), time, cancellationToken).ConfigureAwait(false);
-            if (NeighbourMac(route.Interface, route.NextHop) is { } mac)
+            if (NeighbourMac(route.Interface, route.NextHop, route.Namespace) is { } mac)
                 return mac;
         }
         throw new IOException($"The next hop {route.NextHop} on {route.Interface} did not answer address resolution within {timeout.TotalMilliseconds:0} ms.");
     }
 
-    private static bool IsLoopbackInterface(string name)
+    private static bool IsLoopbackInterface(string name, string? netns)
     {
-        string json = RunIp("-j", "link", "show", "dev", name);
+        string json = RunIp(netns, "-j", "link", "show", "dev", name);
         return json.Contains("\"LOOPBACK\"", StringComparison.Ordinal);
     }
 
@@ -143,9 +143,14 @@ public static class Routes
         return new PhysicalAddress(b);
     }
 
-    private static string RunIp(params string[] args)
+    private static string RunIp(string? netns, params string[] args)
     {
         var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (!string.IsNullOrEmpty(netns))
+        {
+            psi.ArgumentList.Add("-n");
+            psi.ArgumentList.Add(netns);
+        }
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi) ?? throw new IOException("Could not run 'ip' (iproute2).");
         string output = p.StandardOutput.ReadToEnd();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using TcpExposure.Craft.Packets;
+using TcpExposure.Craft.Pcap;
 using TcpExposure.Craft.Wire;
 
 namespace TcpExposure.Craft.Transport;
@@ -51,11 +52,13 @@ public static class SendReceive
                     catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { break; }
                 }
                 // Published before the send: on loopback the answer can be captured before SendAsync returns.
+                // Stamped and written to the capture before it leaves, so the file stays in time order
+                // when the answer is captured before SendAsync returns.
                 run.MarkSending(i);
-                await transport.SendAsync(p.Bytes, cancellationToken).ConfigureAwait(false);
                 var stamp = time.GetUtcNow();
-                sent.Add(new SentPacket(i, p.Bytes, stamp));
                 run.WriteCapture(p.Bytes.Span, stamp);
+                await transport.SendAsync(p.Bytes, cancellationToken).ConfigureAwait(false);
+                sent.Add(new SentPacket(i, p.Bytes, stamp));
             }
             run.ArmDeadline(deadline, time, options.Timeout);
         }
@@ -64,10 +67,12 @@ public static class SendReceive
             stop.Cancel();
             await receiving.ConfigureAwait(false);
             run.DisarmDeadline();
+            run.CloseCapture();
             throw;
         }
         await receiving.ConfigureAwait(false);
         run.DisarmDeadline();
+        run.CloseCapture();
         cancellationToken.ThrowIfCancellationRequested();
         return new SendReceiveResult(sent, run.Answers, run.StoppedEarly, time.GetElapsedTime(started), run.Seen);
     }
@@ -103,7 +108,7 @@ public static class SendReceive
         private readonly FlowKey[] _keys;      // as sent
         private readonly bool[] _isTcp;
         private readonly List<Answer> _answers = [];
-        private readonly CaptureFileStopgap? _capture;
+        private readonly PcapWriter? _capture;
         private readonly Lock _lock = new();
         private int _sending = -1;
 
@@ -115,7 +120,7 @@ public static class SendReceive
             for (int i = 0; i < packets.Count; i++)
                 _isTcp[i] = FlowKey.TryRead(packets[i].Bytes.Span, out _keys[i]);
             if (options.Capture is { } stream)
-                _capture = new CaptureFileStopgap(stream);
+                _capture = new PcapWriter(stream, LinkType.Raw, nanosecond: true, leaveOpen: true);
         }
 
         public SendReceiveOptions Options { get; }
@@ -163,6 +168,11 @@ public static class SendReceive
         }
 
         public void MarkSending(int index) => Volatile.Write(ref _sending, index);
+
+        public void CloseCapture()
+        {
+            lock (_lock) _capture?.Dispose();
+        }
 
         public void WriteCapture(ReadOnlySpan<byte> packet, DateTimeOffset stamp)
         {

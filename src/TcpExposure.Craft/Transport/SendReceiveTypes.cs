@@ -54,7 +54,7 @@ public sealed record SendReceiveOptions
 /// <summary>A packet that went out.</summary>
 /// <param name="Index">Its position in the list given.</param>
 /// <param name="Bytes">The IP packet.</param>
-/// <param name="Timestamp">When it was handed to the transport.</param>
+/// <param name="Timestamp">When it was handed to the transport (taken just before).</param>
 public sealed record SentPacket(int Index, ReadOnlyMemory<byte> Bytes, DateTimeOffset Timestamp)
 {
     /// <summary>The parsed segment (null when the bytes are not IP + TCP).</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace TcpExposure.Craft.Wire;
 
@@ -17,6 +18,7 @@ public readonly ref struct Ipv4HeaderView
     public const int MinLength = 20;
 
     /// <summary>Wraps the header at the start of <paramref name="packet"/>; false when it is short or not IPv4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryCreate(ReadOnlySpan<byte> packet, out Ipv4HeaderView view)
     {
         view = default;

@@ -32,7 +32,8 @@ public readonly ref struct Ipv6HeaderView
 
     /// <summary>
     /// Skips extension headers after the base header. Returns the upper-layer protocol and its
-    /// offset from the start of the packet, or false when a header is truncated.
+    /// offset from the start of the packet, or false when a header is truncated. A non-first
+    /// fragment stops the walk with protocol 44 at the fragment header.
     /// </summary>
     public static bool TrySkipExtensions(ReadOnlySpan<byte> packet, byte first, out byte protocol, out int offset)
     {
@@ -49,6 +50,8 @@ public readonly ref struct Ipv6HeaderView
                     break;
                 case 44: // fragment
                     if (offset + 8 > packet.Length) return false;
+                    // A non-first fragment carries no upper-layer header: report the fragment header itself.
+                    if ((BinaryPrimitives.ReadUInt16BigEndian(packet[(offset + 2)..]) & 0xFFF8) != 0) return true;
                     protocol = packet[offset];
                     offset += 8;
                     break;

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace TcpExposure.Craft.Wire;
 
@@ -37,6 +38,7 @@ public readonly ref struct PacketView
     /// <summary>The IP length field disagrees with the bytes present (cut off, or longer than declared).</summary>
     public readonly bool LengthMismatch;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private PacketView(ReadOnlySpan<byte> bytes, Ipv4HeaderView v4, Ipv6HeaderView v6, TcpHeaderView tcp,
         bool isIpv6, byte protocol, int transportOffset, bool lengthMismatch)
     {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace TcpExposure.Craft.Wire;
 
@@ -22,6 +23,7 @@ public readonly ref struct TcpHeaderView
     public const int MinLength = 20;
 
     /// <summary>Wraps the segment in <paramref name="segment"/>; false when the fixed header is short.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TryCreate(ReadOnlySpan<byte> segment, out TcpHeaderView view)
     {
         view = default;

@@ -43,7 +43,7 @@ public readonly ref struct TcpOptionView
     }
 
     /// <summary>Bytes the option occupies on the wire.</summary>
-    public int WireLength => DeclaredLength < 0 ? (Kind <= 1 ? 1 : 1 + Data.Length) : 2 + Data.Length;
+    public int WireLength => (DeclaredLength < 0 ? 1 : 2) + Data.Length; // EOL: its trailer; NOP and no-length: no data
 
     /// <summary>The MSS value when this is a well-formed MSS option.</summary>
     public bool TryGetMss(out ushort mss)

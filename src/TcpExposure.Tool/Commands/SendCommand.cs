@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using CommandLine;
+using TcpExposure.Craft.Format;
 using TcpExposure.Craft.Packets;
 using TcpExposure.Craft.Transport;
 
@@ -95,7 +96,7 @@ public sealed class SendCommand : ICommand
             return 0;
         }
         await using var transport = await OpenAsync(packets[0].Bytes, receive: true).ConfigureAwait(false);
-        using var guard = MaybeGuard(source);
+        using var guard = MaybeGuard(packets[0].Bytes);
         using var capture = PcapFile is null ? null : File.Create(PcapFile);
         var options = new SendReceiveOptions
         {
@@ -108,18 +109,59 @@ public sealed class SendCommand : ICommand
         return 0;
     }
 
-    private IDisposable? MaybeGuard(IPEndPoint? source) => null;
+    /// <summary>
+    /// The kernel answers every segment to a port it has no socket on with an RST, which would end
+    /// whatever we are doing on that port: guard it unless the kernel owns the port (then the
+    /// kernel's own socket is the one talking) or the user said no.
+    /// </summary>
+    private RstGuard? MaybeGuard(ReadOnlyMemory<byte> first)
+    {
+        if (NoRstGuard || !FlowKey.TryRead(first.Span, out var key) || KernelOwns(key.Source, key.SourcePort))
+            return null;
+        try
+        {
+            return RstGuard.Create(key.Source, key.SourcePort, Netns);
+        }
+        catch (MissingPrivilegeException e)
+        {
+            throw new MissingPrivilegeException(e.Capability, e.Message + " Or pass --no-rst-guard to let the kernel's RSTs out.");
+        }
+    }
+
+    /// <summary>True when a kernel TCP socket holds the port: binding it then fails.</summary>
+    private bool KernelOwns(IPAddress address, int port)
+    {
+        using var probe = NetworkNamespace.Run(Netns, () => new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp));
+        try
+        {
+            probe.Bind(new IPEndPoint(address, port));
+            return false;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false; // not one of our addresses (spoofed source): no kernel socket can own it
+        }
+    }
 
     private async Task<IPacketTransport> OpenAsync(ReadOnlyMemory<byte> first, bool receive)
     {
+        if (Netns is not null && !NetworkNamespace.Exists(Netns))
+            throw new IOException($"Network namespace '{Netns}' does not exist (see `ip netns list`).");
         if (!FlowKey.TryRead(first.Span, out var key) && Via == "pcap" && Interface is null)
             throw new ArgumentException("With --via pcap, a packet that is not TCP needs --iface.");
         if (Via == "raw")
-            return new RawSocketTransport(new RawSocketTransportOptions { Interface = Interface, Receive = receive });
-        var destination = key.Destination;
-        var route = Routes.Lookup(destination);
+        {
+            // Our own packets carry the guard's exempt mark, so a crafted RST still leaves (SO_MARK needs CAP_NET_ADMIN).
+            uint? mark = Privileges.Has(Capability.NetAdmin) ? RstGuard.ExemptMark : null;
+            return new RawSocketTransport(new RawSocketTransportOptions { Namespace = Netns, Interface = Interface, Receive = receive, FirewallMark = mark });
+        }
+        var route = Routes.Lookup(key.Destination, Netns);
         var mac = await Routes.ResolveNextHopMacAsync(route, TimeSpan.FromSeconds(3)).ConfigureAwait(false);
-        return new PcapTransport(new PcapTransportOptions { Interface = Interface ?? route.Interface, DestinationMac = mac });
+        return new PcapTransport(new PcapTransportOptions { Namespace = Netns, Interface = Interface ?? route.Interface, DestinationMac = Interface is null || Interface == route.Interface ? mac : null });
     }
 
     private List<OutgoingPacket> BuildPackets(out IPEndPoint? source)
@@ -144,11 +186,19 @@ public sealed class SendCommand : ICommand
         }
         if (Segments.Any())
         {
-            var dst = ParseEndpoint(Destination!, "--dst", needPort: true);
+            var dst = EndpointArgument.Parse(Destination, "--dst");
             source = ResolveSource(dst);
             foreach (string s in Segments)
             {
-                var seg = SegmentText.Parse(s, source, dst);
+                TcpSegment seg;
+                try
+                {
+                    seg = SegmentNotation.Parse(s, source, dst);
+                }
+                catch (NotationException e)
+                {
+                    throw new UsageException($"--segment \"{s}\": {e.Message}");
+                }
                 list.Add(new OutgoingPacket(seg.ToArray(), list.Count == 0 ? TimeSpan.Zero : delay));
             }
         }
@@ -167,26 +217,17 @@ public sealed class SendCommand : ICommand
                 address = a;
             else
             {
-                var ep = ParseEndpoint(s, "--src", needPort: true);
+                var ep = EndpointArgument.Parse(s, "--src");
                 address = ep.Address;
                 port = ep.Port;
             }
             if (port is < 0 or > 65535) throw new UsageException($"--src port {port} is out of range.");
         }
-        address ??= InNamespace(() => Routes.SourceAddressFor(dst.Address));
+        address ??= Routes.SourceAddressFor(dst.Address, Netns);
         if (address.AddressFamily != dst.AddressFamily)
             throw new UsageException("--src and --dst must both be IPv4 or both IPv6.");
         if (port == 0) port = Random.Shared.Next(40000, 60000);
         return new IPEndPoint(address, port);
-    }
-
-    private T InNamespace<T>(Func<T> f) => f();
-
-    internal static IPEndPoint ParseEndpoint(string text, string option, bool needPort)
-    {
-        if (IPEndPoint.TryParse(text, out var ep) && (ep.Port != 0 || !needPort) && (text.Contains("]:", StringComparison.Ordinal) || ep.AddressFamily == AddressFamily.InterNetwork))
-            return ep;
-        throw new UsageException($"{option} '{text}' is not ADDRESS:PORT (use [ADDRESS]:PORT for IPv6).");
     }
 
     private static string Shorten(string s) => s.Length > 24 ? s[..24] + "..." : s;
@@ -221,8 +262,9 @@ public sealed class SendCommand : ICommand
                             w.WriteEndObject();
                         }
                     }
+                    w.WriteString("hex", Convert.ToHexStringLower(e.Bytes.Span));
                     w.WritePropertyName("packet");
-                    PacketText.WriteJson(w, e.Bytes.Span);
+                    JsonSummary.Write(w, e.Bytes.Span);
                     w.WriteEndObject();
                 }
                 Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(ms.ToArray()));
@@ -233,8 +275,8 @@ public sealed class SendCommand : ICommand
         {
             string dir = e.Sent ? "sent" : "recv";
             string line = e.Answer?.Icmp is { } icmp
-                ? $"{icmp.Describe()} quoting {PacketText.Describe(icmp.QuotedBytes.Span)}"
-                : PacketText.Describe(e.Bytes.Span);
+                ? $"{icmp.Describe()} quoting {TcpdumpSummary.Format(icmp.QuotedBytes.Span)}"
+                : TcpdumpSummary.Format(e.Bytes.Span);
             Console.Out.WriteLine($"{dir} {(e.Time - t0).TotalMilliseconds,9:0.000} ms  {line}");
         }
         Console.Out.WriteLine($"{r.Sent.Count} sent, {r.Answers.Count} answer(s){(r.StoppedEarly ? ", stopped at the first " + Until.ToString().ToLowerInvariant() : "")}, {r.Elapsed.TotalMilliseconds:0.0} ms");

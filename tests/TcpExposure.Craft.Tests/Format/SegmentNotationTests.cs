@@ -163,4 +163,36 @@ public class SegmentNotationTests
         var again = SegmentNotation.Parse(text, Client, Server, wirePayload);
         Assert.That(Convert.ToHexString(again.ToArray()), Is.EqualTo(Convert.ToHexString(seg.ToArray())), text);
     }
+
+    [Test]
+    public void SeededRandomLinesEitherParseOrFailWithANotationError()
+    {
+        string[] words =
+        [
+            "S", "S.", ".", "P.", "F", "R", "X", "-", "0:0(0)", "1:5(4)", "5:1(4)", "1:2(", "1:", ":", "ack", "win", "urg", "ttl", "tos", "id",
+            "df", "doff", "csum", "ipcsum", "res", "0", "1", "15", "16", "255", "256", "65535", "65536", "0x", "0xffffffff", "0x1ffffffffffffffff",
+            "<", ">", "<>", "<mss 1>", "<mss>", "<,>", "<nop,,nop>", "<kind 200 len 300>", "<kind 1 data 0>", "<sack 1:2 3>", "<remove_addr 1,2,x>",
+            "<mp_capable v16>", "<mp_capable v>", "<dss ssn 1>", "<add_addr id 1 addr ::1 port 1>", "<exp 253 exid 0x10000>", "<TS val 1 ecr>",
+            "<eol trailer 0>", "<FO 01>", "<md5 zz>", "<mp_tcprst flags 16>", "<" + string.Concat(Enumerable.Repeat("nop,", 60)) + "nop>",
+        ];
+        var rng = new Random(99);
+        int parsed = 0;
+        for (int i = 0; i < 20000; i++)
+        {
+            var line = string.Join(rng.Next(4) == 0 ? "  " : " ", Enumerable.Range(0, rng.Next(1, 8)).Select(_ => words[rng.Next(words.Length)]));
+            try
+            {
+                bool v6 = rng.Next(2) == 0;
+                var seg = SegmentNotation.Parse(line, v6 ? Client6 : Client, v6 ? Server6 : Server);
+                Assert.That(seg.TryEncode(new byte[seg.GetEncodedLength()], out _), Is.True, line);
+                parsed++;
+            }
+            catch (NotationException e)
+            {
+                Assert.That(e.Position, Is.InRange(0, line.Length), line);
+                Assert.That(e.Token.Length == 0 || line.AsSpan(e.Position).StartsWith(e.Token), Is.True, $"{line} -> {e.Message}");
+            }
+        }
+        Assert.That(parsed, Is.GreaterThan(100));
+    }
 }

@@ -5,6 +5,8 @@ using TcpExposure.Craft.Options;
 using TcpExposure.Craft.Packets;
 using TcpExposure.Craft.Transport;
 using TcpExposure.Craft.Wire;
+using TcpExposure.Integration.Tests.Testbed;
+using TcpExposure.Tool.Testbed;
 
 namespace TcpExposure.Integration.Tests.Transport;
 
@@ -17,27 +19,43 @@ namespace TcpExposure.Integration.Tests.Transport;
 [NonParallelizable]
 public sealed class KernelPeerTests
 {
-    private NamespacePeer _peer = null!;
+    private TestNetwork _net = null!;
     private int _nextPort = 20000 + Random.Shared.Next(0, 10000);
+
+    private TestHost Cli => _net.Client;
+    private TestHost Srv => _net.Server;
 
     [OneTimeSetUp]
     public void SetUp()
     {
-        if (Environment.UserName != "root")
-            Assert.Ignore("Needs root (network namespaces, raw sockets).");
-        _peer = new NamespacePeer();
+        Root.Require();
+        _net = TestNetwork.Create(new TestNetworkOptions());
     }
 
     [OneTimeTearDown]
-    public void TearDown() => _peer?.Dispose();
+    public void TearDown() => _net?.Dispose();
 
     public static readonly string[] Transports = ["raw", "pcap"];
 
+    /// <summary>A transport in the client namespace; raw sockets mark their packets so RST guards let ours through.</summary>
     private async Task<IPacketTransport> OpenAsync(string via, IPAddress destination)
     {
         if (via == "raw")
-            return new RawSocketTransport(new RawSocketTransportOptions { Interface = _peer.OurInterface, FirewallMark = NamespacePeer.OurMark });
-        return await PcapTransport.OpenForAsync(destination);
+            return new RawSocketTransport(new RawSocketTransportOptions { Namespace = Cli.Namespace, FirewallMark = RstGuard.ExemptMark });
+        return await PcapTransport.OpenForAsync(destination, Cli.Namespace);
+    }
+
+    /// <summary>Starts <c>nc -l ADDRESS PORT</c> on the server and waits until it listens.</summary>
+    private System.Diagnostics.Process Listen(int port, bool ipv6 = false)
+    {
+        var p = _net.StartProcess("srv", "nc", "-l", (ipv6 ? Srv.Address6 : Srv.Address).ToString(), port.ToString());
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!_net.ExecChecked("srv", "ss", "-Hltn", $"sport = :{port}").Contains($":{port}", StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"nc did not listen on {port}.");
+            Thread.Sleep(20); // test setup: waiting for another process
+        }
+        return p;
     }
 
     private int Port() => Interlocked.Increment(ref _nextPort);
@@ -54,9 +72,9 @@ public sealed class KernelPeerTests
     public async Task SynWithOddOptionsGetsASynAckWhoseOptionsAreParsed(string via)
     {
         int port = Port();
-        using var nc = _peer.Listen(port);
-        await using var t = await OpenAsync(via, _peer.PeerAddress);
-        var syn = Syn(_peer.OurAddress, _peer.PeerAddress, Port(), port,
+        using var nc = Listen(port);
+        await using var t = await OpenAsync(via, Srv.Address);
+        var syn = Syn(Cli.Address, Srv.Address, Port(), port,
             new RawOption(99, new byte[] { 0xde, 0xad, 0xbe }),   // an unknown kind the kernel must skip
             new MssOption(1300), SackPermittedOption.Instance, new TimestampsOption(424242, 0),
             NopOption.Instance, new WindowScaleOption(7),
@@ -72,6 +90,7 @@ public sealed class KernelPeerTests
             Assert.That(synAck.Parsed.Problems, Is.EqualTo(ParseProblems.None));
             Assert.That(s.Acknowledgment.Value, Is.EqualTo(0x10000001u));
             Assert.That(s.Options.OfType<MssOption>().Single().Value, Is.EqualTo(1460), "MSS of a 1500-byte veth");
+            Assert.That(s.Ip.Ttl, Is.EqualTo(63), "one router on the way");
             Assert.That(s.Options.OfType<WindowScaleOption>().Single().Shift, Is.InRange(1, 14));
             Assert.That(s.Options.OfType<TimestampsOption>().Single().Echo, Is.EqualTo(424242u));
             Assert.That(s.Options.OfType<SackPermittedOption>(), Has.Exactly(1).Items);
@@ -84,9 +103,11 @@ public sealed class KernelPeerTests
     public async Task HandshakeCompletesAndTheKernelAcknowledgesOurData(string via)
     {
         int port = Port(), sport = Port();
-        using var nc = _peer.Listen(port);
-        await using var t = await OpenAsync(via, _peer.PeerAddress);
-        var syn = Syn(_peer.OurAddress, _peer.PeerAddress, sport, port, new MssOption(1400));
+        using var nc = Listen(port);
+        await using var t = await OpenAsync(via, Srv.Address);
+        // The kernel of the client knows nothing of this connection and would RST the SYN-ACK.
+        using var guard = RstGuard.Create(Cli.Address, sport, Cli.Namespace);
+        var syn = Syn(Cli.Address, Srv.Address, sport, port, new MssOption(1400));
         var first = await SendReceive.RunAsync(t, [syn], new() { Timeout = TimeSpan.FromSeconds(2), Until = StopCondition.SynAck });
         var synAck = first.Answers.Single(a => a.Flags.Has(TcpFlags.Syn | TcpFlags.Ack)).Segment!;
 
@@ -116,9 +137,9 @@ public sealed class KernelPeerTests
     [TestCaseSource(nameof(Transports))]
     public async Task TimeoutHoldsWithin50Milliseconds(string via)
     {
-        await using var t = await OpenAsync(via, _peer.PeerAddress);
+        await using var t = await OpenAsync(via, Srv.Address);
         // A RST to a closed port: the kernel answers nothing, so the exchange must run to its timeout.
-        var rst = Syn(_peer.OurAddress, _peer.PeerAddress, Port(), Port()) with { Flags = TcpFlags.Rst };
+        var rst = Syn(Cli.Address, Srv.Address, Port(), Port()) with { Flags = TcpFlags.Rst };
         await SendReceive.RunAsync(t, [rst], new() { Timeout = TimeSpan.FromMilliseconds(20) }); // warm up
         foreach (int ms in new[] { 100, 300 })
         {
@@ -141,8 +162,8 @@ public sealed class KernelPeerTests
     [TestCaseSource(nameof(Transports))]
     public async Task StopConditionEndsTheExchangeAtTheFirstRst(string via)
     {
-        await using var t = await OpenAsync(via, _peer.PeerAddress);
-        var syn = Syn(_peer.OurAddress, _peer.PeerAddress, Port(), Port()); // closed port: RST+ACK
+        await using var t = await OpenAsync(via, Srv.Address);
+        var syn = Syn(Cli.Address, Srv.Address, Port(), Port()); // closed port: RST+ACK
         var sw = Stopwatch.StartNew();
         var r = await SendReceive.RunAsync(t, [syn], new() { Timeout = TimeSpan.FromSeconds(3), Until = StopCondition.Rst });
         Assert.That(r.StoppedEarly, Is.True);
@@ -154,10 +175,10 @@ public sealed class KernelPeerTests
     public async Task IcmpErrorIsMatchedOnTheSegmentItQuotes(string via)
     {
         int port = Port();
-        _peer.InPeer("iptables", "-A", "INPUT", "-p", "tcp", "--dport", port.ToString(), "-j", "REJECT", "--reject-with", "icmp-admin-prohibited");
-        await using var t = await OpenAsync(via, _peer.PeerAddress);
-        var other = Syn(_peer.OurAddress, _peer.PeerAddress, Port(), Port()) with { Flags = TcpFlags.Rst };
-        var syn = Syn(_peer.OurAddress, _peer.PeerAddress, Port(), port);
+        _net.ExecChecked("srv", "iptables", "-A", "INPUT", "-p", "tcp", "--dport", port.ToString(), "-j", "REJECT", "--reject-with", "icmp-admin-prohibited");
+        await using var t = await OpenAsync(via, Srv.Address);
+        var other = Syn(Cli.Address, Srv.Address, Port(), Port()) with { Flags = TcpFlags.Rst };
+        var syn = Syn(Cli.Address, Srv.Address, Port(), port);
         var r = await SendReceive.RunAsync(t, [other, syn], new() { Timeout = TimeSpan.FromSeconds(2), Until = StopCondition.Any });
         var a = r.Answers.Single();
         Assert.Multiple(() =>
@@ -166,7 +187,7 @@ public sealed class KernelPeerTests
             Assert.That(a.SentIndex, Is.EqualTo(1));
             Assert.That(a.Icmp!.Type, Is.EqualTo(3));
             Assert.That(a.Icmp.Code, Is.EqualTo(13));
-            Assert.That(a.Icmp.Reporter, Is.EqualTo(_peer.PeerAddress));
+            Assert.That(a.Icmp.Reporter, Is.EqualTo(Srv.Address));
             Assert.That(a.Icmp.Quoted.DestinationPort, Is.EqualTo(port));
         });
     }
@@ -175,30 +196,37 @@ public sealed class KernelPeerTests
     public async Task Ipv6SynGetsASynAckOverRawSockets()
     {
         int port = Port();
-        using var nc = _peer.Listen(port, ipv6: true);
-        await using var t = await OpenAsync("raw", _peer.PeerAddress6);
-        var syn = Syn(_peer.OurAddress6, _peer.PeerAddress6, Port(), port, new MssOption(1200), new RawOption(77, new byte[] { 7 }));
+        using var nc = Listen(port, ipv6: true);
+        await using var t = await OpenAsync("raw", Srv.Address6);
+        var syn = Syn(Cli.Address6, Srv.Address6, Port(), port, new MssOption(1200), new RawOption(77, new byte[] { 7 }));
         var r = await SendReceive.RunAsync(t, [syn], new() { Timeout = TimeSpan.FromSeconds(2), Until = StopCondition.SynAck });
         Assert.That(r.StoppedEarly, Is.True, "no IPv6 SYN-ACK");
         var s = r.Answers.Single().Segment!;
         Assert.That(s.Ip, Is.TypeOf<Ipv6Header>());
-        Assert.That(s.Options.OfType<MssOption>().Single().Value, Is.EqualTo(1440));
+        Assert.That(s.Options.OfType<MssOption>().Single().Value, Is.EqualTo(1440), "MSS of a 1500-byte veth over IPv6");
         Assert.That(r.Answers.Single().Parsed.Problems, Is.EqualTo(ParseProblems.None));
     }
 
     [TestCase(false)]
     [TestCase(true)]
-    public void LegacySendRecvReturnsAtTheFirstSynAck(bool usePcap)
+    public async Task LegacySendRecvReturnsAtTheFirstSynAck(bool usePcap)
     {
         int port = Port(), sport = Port();
-        using var nc = _peer.Listen(port);
-        uint daddr = LegacyCraft.HostOrder(_peer.PeerAddress), saddr = LegacyCraft.HostOrder(_peer.OurAddress);
+        using var nc = Listen(port);
+        uint daddr = LegacyCraft.HostOrder(Srv.Address), saddr = LegacyCraft.HostOrder(Cli.Address);
         var syn = LegacyCraft.MakeSegment(daddr, saddr, (ushort)port, (ushort)sport, 8192, 20000, 0, 0x02,
             [new("MSS", 512L), new("SACKOK", ""), new("TIMESTAMP", 12345L, 0L), new("WSCALE", 3L), new("NOP", "")], default, ipChecksum: true);
+        // As example.py does: the interface and the next hop's MAC first (get_ifname_and_smacaddr, get_dmacaddr).
+        var route = Routes.Lookup(Srv.Address, Cli.Namespace);
+        string dmac = (await Routes.ResolveNextHopMacAsync(route, TimeSpan.FromSeconds(3))).ToString();
         var sw = Stopwatch.StartNew();
-        var (answers, err) = LegacySendRecv.SendRecvSegments(daddr, [syn], 3.0, 0x02, usePcap, usePcap ? _peer.OurInterface : "");
+        var (answers, err, error) = NetworkNamespace.Run(Cli.Namespace, () =>
+        {
+            var (a, e) = LegacySendRecv.SendRecvSegments(daddr, [syn], 3.0, 0x02, usePcap, usePcap ? route.Interface : "", null, usePcap ? dmac : null);
+            return (a, e, LegacySendRecv.LastError);
+        });
         sw.Stop();
-        Assert.That(err, Is.EqualTo(0), LegacySendRecv.LastError);
+        Assert.That(err, Is.EqualTo(0), error);
         Assert.That(sw.ElapsedMilliseconds, Is.LessThan(2000), "the SYN early return did not fire");
         var synAck = answers.Single();
         Assert.That(synAck.Tcp.flag, Is.EqualTo(0x12));
@@ -207,17 +235,30 @@ public sealed class KernelPeerTests
     }
 
     [Test]
+    public async Task TtlExpiryOnTheRouterIsMatchedAsAnIcmpError()
+    {
+        await using var t = await OpenAsync("raw", Srv.Address);
+        var syn = Syn(Cli.Address, Srv.Address, Port(), Port());
+        syn = syn with { Ip = ((Ipv4Header)syn.Ip) with { Ttl = 1 } };
+        var r = await SendReceive.RunAsync(t, [syn], new() { Timeout = TimeSpan.FromSeconds(2), Until = StopCondition.Any });
+        var a = r.Answers.Single();
+        Assert.That(a.Icmp!.Type, Is.EqualTo(11));
+        Assert.That(a.Icmp.Reporter, Is.Not.EqualTo(Srv.Address));
+        Assert.That(_net.Routers.SelectMany(h => h.Interfaces).Select(i => i.Address), Does.Contain(a.Icmp.Reporter));
+    }
+
+    [Test]
     public async Task CaptureFileHoldsWhatWasSentAndReceived()
     {
         int port = Port();
-        using var nc = _peer.Listen(port);
+        using var nc = Listen(port);
         string file = Path.Combine(Path.GetTempPath(), $"txtr-{Environment.ProcessId}-{port}.pcap");
         try
         {
-            await using (var t = await OpenAsync("raw", _peer.PeerAddress))
+            await using (var t = await OpenAsync("raw", Srv.Address))
             await using (var f = File.Create(file))
             {
-                var syn = Syn(_peer.OurAddress, _peer.PeerAddress, Port(), port);
+                var syn = Syn(Cli.Address, Srv.Address, Port(), port);
                 await SendReceive.RunAsync(t, [syn], new() { Timeout = TimeSpan.FromSeconds(1), Until = StopCondition.SynAck, Capture = f });
             }
             var (exit, output, error) = Shell.Run("tshark", "-r", file, "-T", "fields", "-e", "tcp.flags.str");

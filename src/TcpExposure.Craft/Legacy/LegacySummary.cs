@@ -1,0 +1,201 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using TcpExposure.Craft.Options;
+using TcpExposure.Craft.Wire;
+
+namespace TcpExposure.Craft.Legacy;
+
+/// <summary>
+/// The <c>summarize_pkt</c> line written straight from the packet bytes into a stack buffer: the
+/// same text as <see cref="LegacyCraft.SummarizeAns1"/> of <see cref="LegacyCraft.ParseHeaders"/>
+/// (the fuzz tests compare the two), with one allocation, the string. Options whose legacy form
+/// needs the typed parser (RFC 8684 MPTCP) go through it; everything else is formatted from the view.
+/// </summary>
+internal static class LegacySummary
+{
+    // The 2 KB line buffer need not be zeroed first: only what was written is read.
+    [SkipLocalsInit]
+    public static string Summarize(ReadOnlySpan<byte> packet)
+    {
+        var status = PacketView.TryParse(packet, out var v);
+        if (status != PacketStatus.Tcp)
+            throw LegacyCraft.NotTcpError(status, v.Protocol);
+
+        Span<char> buffer = stackalloc char[1024];
+        var w = new Writer(buffer);
+        uint src = 0, dst = 0;
+        int pktlen, iphdrlen;
+        if (v.IsIpv6)
+        {
+            pktlen = v.Ipv6.PayloadLength + 40;
+            iphdrlen = v.TransportOffset;
+        }
+        else
+        {
+            src = v.Ipv4.SourceValue;
+            dst = v.Ipv4.DestinationValue;
+            pktlen = v.Ipv4.TotalLength;
+            iphdrlen = v.Ipv4.HeaderLength;
+        }
+        var t = v.Tcp;
+        w.Address(src); w.Char('.'); w.Number(t.SourcePort); w.Text(" > ");
+        w.Address(dst); w.Char('.'); w.Number(t.DestinationPort);
+        w.Text(": Flags [0x"); w.Hex((uint)t.Flags); w.Text("], seq "); w.Number(t.Sequence.Value);
+        w.Text(", ack "); w.Number(t.Acknowledgment.Value); w.Text(", win "); w.Number(t.Window); w.Text(", ");
+        var options = t.OptionBytes;
+        if (!options.IsEmpty)
+        {
+            w.Text("options [");
+            foreach (var o in new TcpOptionEnumerator(options))
+                Option(ref w, o);
+            w.Text("], ");
+        }
+        w.Text("length "); w.Number((uint)t.Payload.Length); w.Text(", pktlen "); w.Number((uint)pktlen);
+        w.Text(", iphdrlen "); w.Number((uint)iphdrlen); w.Text(", tcphdrlen "); w.Number((uint)t.HeaderLength);
+        w.Text(" checksum 0x"); w.Hex(t.Checksum); w.Char('\n');
+        // The buffer holds any real header; should it not, the general path gives the same line.
+        return w.Overflow ? LegacyCraft.SummarizeAns1(LegacyCraft.ParseHeaders(packet)) : new string(w.Written);
+    }
+
+    // Mirrors LegacyCraft.FromTyped over TcpOptionParser.FromView(view, MptcpDialect.Legacy).
+    private static void Option(ref Writer w, in TcpOptionView o)
+    {
+        var d = o.Data;
+        if (o.Problem != OptionProblem.None)
+        {
+            w.Text("MALFORMED, "); w.Signed(o.Kind); w.Signed(o.DeclaredLength, comma: true); w.Bytes(d);
+            return;
+        }
+        switch (o.Kind)
+        {
+            case TcpOptionKind.EndOfOptionList: w.Text("EOL, "); return;
+            case TcpOptionKind.NoOperation: w.Text("NOP, "); return;
+            case TcpOptionKind.MaximumSegmentSize: w.Text("MSS, "); w.Value(BinaryPrimitives.ReadUInt16BigEndian(d)); return;
+            case TcpOptionKind.WindowScale: w.Text("WSCALE, "); w.Value(d[0]); return;
+            case TcpOptionKind.SackPermitted: w.Text("SACKOK, "); return;
+            case TcpOptionKind.Timestamps:
+                w.Text("TIMESTAMP, "); w.Value(BinaryPrimitives.ReadUInt32BigEndian(d)); w.Value(BinaryPrimitives.ReadUInt32BigEndian(d[4..]));
+                return;
+            case TcpOptionKind.Sack:
+                w.Text("SACK, ");
+                for (int i = 0; i + 4 <= d.Length; i += 4)
+                    w.Value(BinaryPrimitives.ReadUInt32BigEndian(d[i..]));
+                return;
+            case TcpOptionKind.Md5Signature: w.Text("MD5, "); w.Bytes(d); return;
+            case TcpOptionKind.TcpAuthentication: w.Text("AO, "); w.Value(d[0]); w.Value(d[1]); w.Bytes(d[2..]); return;
+            case TcpOptionKind.LegacyMpData:
+                w.Text("MP_DATA, "); w.Value(BinaryPrimitives.ReadUInt32BigEndian(d)); w.Value(BinaryPrimitives.ReadUInt16BigEndian(d[4..]));
+                w.Value(BinaryPrimitives.ReadUInt32BigEndian(d[6..]));
+                return;
+            case TcpOptionKind.LegacyMpAck: w.Text("MP_ACK, "); w.Value(BinaryPrimitives.ReadUInt32BigEndian(d)); return;
+            case TcpOptionKind.FastOpen: w.Text("TFO, "); w.Bytes(d); return;
+            case TcpOptionKind.Experimental1 or TcpOptionKind.Experimental2:
+                w.Text("EXP, "); w.Value(o.Kind); w.Value(BinaryPrimitives.ReadUInt16BigEndian(d)); w.Bytes(d[2..]);
+                return;
+            case TcpOptionKind.Mptcp:
+                if (d.Length == 12)
+                {
+                    w.Text("MP_CAPABLE, "); w.Value(BinaryPrimitives.ReadUInt32BigEndian(d));
+                    w.Signed(unchecked((long)BinaryPrimitives.ReadUInt64BigEndian(d[4..])), comma: true);
+                    return;
+                }
+                // Whether RFC 8684 bytes are typed or raw is the parser's call; ask it.
+                if (TcpOptionParser.FromView(o, MptcpDialect.Legacy) is MptcpOption m)
+                {
+                    w.Text("MPTCP, "); w.Value((uint)m.Subtype);
+                }
+                else
+                {
+                    w.Value(o.Kind);
+                }
+                w.Bytes(d);
+                return;
+            default:
+                w.Value(o.Kind); w.Bytes(d);
+                return;
+        }
+    }
+
+    private ref struct Writer(Span<char> buffer)
+    {
+        private readonly Span<char> _buffer = buffer;
+        private int _at;
+        public bool Overflow;
+
+        public readonly ReadOnlySpan<char> Written => _buffer[.._at];
+
+        public void Char(char c)
+        {
+            if (_at < _buffer.Length) _buffer[_at++] = c;
+            else Overflow = true;
+        }
+
+        public void Text(string s)
+        {
+            if (s.TryCopyTo(_buffer[_at..])) _at += s.Length;
+            else Overflow = true;
+        }
+
+        // Hand-rolled decimal and hex: the line has some 25 numbers, and this is most of its cost.
+        public void Number(uint n)
+        {
+            int digits = 1;
+            for (uint v = n; v >= 10; v /= 10) digits++;
+            if (_buffer.Length - _at < digits) { Overflow = true; return; }
+            for (int i = _at + digits - 1; i >= _at; i--)
+            {
+                uint q = n / 10;
+                _buffer[i] = (char)('0' + (n - q * 10));
+                n = q;
+            }
+            _at += digits;
+        }
+
+        /// <summary>A value in the option list: the number, then ", ".</summary>
+        public void Value(uint n)
+        {
+            Number(n);
+            Text(", ");
+        }
+
+        public void Signed(long n, bool comma = true)
+        {
+            if (n is >= 0 and <= uint.MaxValue)
+            {
+                Number((uint)n);
+                if (comma) Text(", ");
+                return;
+            }
+            if (n.TryFormat(_buffer[_at..], out int c, default, CultureInfo.InvariantCulture)) _at += c;
+            else Overflow = true;
+            if (comma) Text(", ");
+        }
+
+        public void Hex(uint n)
+        {
+            int digits = 1;
+            for (uint v = n; v >= 16; v >>= 4) digits++;
+            if (_buffer.Length - _at < digits) { Overflow = true; return; }
+            for (int i = _at + digits - 1; i >= _at; i--, n >>= 4)
+                _buffer[i] = "0123456789abcdef"[(int)(n & 0xF)];
+            _at += digits;
+        }
+
+        /// <summary>Bytes as the legacy list shows them: "0x" + lower-case hex, then ", "; nothing when empty.</summary>
+        public void Bytes(ReadOnlySpan<byte> b)
+        {
+            if (b.IsEmpty) return;
+            Text("0x");
+            if (_buffer.Length - _at < b.Length * 2) { Overflow = true; return; }
+            Convert.TryToHexStringLower(b, _buffer[_at..], out int c);
+            _at += c;
+            Text(", ");
+        }
+
+        public void Address(uint a)
+        {
+            Number(a >> 24); Char('.'); Number((a >> 16) & 0xFF); Char('.'); Number((a >> 8) & 0xFF); Char('.'); Number(a & 0xFF);
+        }
+    }
+}
