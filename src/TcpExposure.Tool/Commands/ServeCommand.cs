@@ -124,13 +124,13 @@ public sealed class ServeCommand : ICommand
             for (int offset = 0; offset < content.Length; offset += Chunk)
                 await socket.WriteAsync(content.AsMemory(offset, Math.Min(Chunk, content.Length - offset))).ConfigureAwait(false);
             socket.Shutdown();
-            // Take what the client sends (an HTTP request) until it closes too.
+            // Take what the client sends (an HTTP request) until it closes too. No deadline of our
+            // own: a path that stops answering ends in the connection's user timeout.
             var sink = new byte[16 * 1024];
-            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-            while (await socket.ReadAsync(sink, patience.Token).ConfigureAwait(false) > 0)
+            while (await socket.ReadAsync(sink).ConfigureAwait(false) > 0)
             {
             }
-            await socket.FlushAsync(patience.Token).ConfigureAwait(false);
+            await socket.FlushAsync().ConfigureAwait(false);
             var c = socket.Counters;
             Progress(string.Create(CultureInfo.InvariantCulture,
                 $"{socket.Id}: {socket.RemoteEndPoint} done, {c.BytesSent} bytes in {watch.Elapsed.TotalSeconds:F3} s, {c.Retransmissions} retransmissions ({c.FastRetransmits} fast, {c.Timeouts} timeouts, {c.ZeroWindowProbes} zero-window probes)"));
