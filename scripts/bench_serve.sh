@@ -44,7 +44,7 @@ serve_fetch() {
   SERVE_PID=$!
   for _ in $(seq 1 300); do grep -q serving "$out" 2>/dev/null && break; sleep 0.1; done
   t0=$(now)
-  got=$(timeout 900 ip netns exec "$CLI" nc -N "$SRV_ADDR" "$PORT" </dev/null | md5sum | cut -d' ' -f1)
+  got=$(timeout 900 ip netns exec "$CLI" nc "$SRV_ADDR" "$PORT" </dev/null | md5sum | cut -d' ' -f1)
   t1=$(now)
   wait "$SERVE_PID" || true; SERVE_PID=""
   want=$(md5sum <"$file" | cut -d' ' -f1)
@@ -53,14 +53,15 @@ serve_fetch() {
   awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
 }
 
-# kernel_fetch FILE -> seconds for nc -l in srv -> nc in cli.
+# kernel_fetch FILE -> seconds for nc -l in srv -> nc in cli. The client must not half-close
+# (no -N): the kernel nc listener stops sending once it reads the client's FIN.
 kernel_fetch() {
   local file="$1" t0 t1 got want
   ip netns exec "$SRV" sh -c "nc -N -l $((PORT + 1)) <'$file'" &
   local pid=$!
   for _ in $(seq 1 100); do ip netns exec "$SRV" ss -Hltn "sport = :$((PORT + 1))" | grep -q . && break; sleep 0.05; done
   t0=$(now)
-  got=$(timeout 900 ip netns exec "$CLI" nc -N "$SRV_ADDR" $((PORT + 1)) </dev/null | md5sum | cut -d' ' -f1)
+  got=$(timeout 900 ip netns exec "$CLI" nc "$SRV_ADDR" $((PORT + 1)) </dev/null | md5sum | cut -d' ' -f1)
   t1=$(now)
   wait "$pid" || true
   want=$(md5sum <"$file" | cut -d' ' -f1)
