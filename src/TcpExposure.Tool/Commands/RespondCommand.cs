@@ -1,0 +1,126 @@
+using System.Net;
+using System.Net.Sockets;
+using CommandLine;
+using CommandLine.Text;
+using TcpExposure.Craft.Format;
+using TcpExposure.Craft.Transport;
+using TcpExposure.Responder.Hosting;
+using TcpExposure.Responder.Stateless;
+
+namespace TcpExposure.Tool.Commands;
+
+/// <summary>
+/// <c>tcpexposure respond --port P</c>: the stateless responder the probe suite talks to, until
+/// Ctrl-C or SIGTERM; prints its counters on the way out.
+/// </summary>
+[Verb("respond", HelpText = "Run the stateless TCP responder (legacy mptcp-server.py) on a port until Ctrl-C or SIGTERM.")]
+public sealed class RespondCommand : ICommand
+{
+    [Option("port", Required = true, HelpText = "The TCP port to answer (1-65535).")]
+    public int Port { get; set; }
+
+    [Option("addr", HelpText = "Answer only segments for this address (default: every local address).")]
+    public string? Address { get; set; }
+
+    [Option("via", Default = "raw", HelpText = "raw (raw IP sockets + AF_PACKET capture) or pcap (libpcap on one interface).")]
+    public string Via { get; set; } = "raw";
+
+    [Option("netns", HelpText = "Run inside this network namespace (as made by `ip netns add` or the testbed).")]
+    public string? Netns { get; set; }
+
+    [Option("iface", HelpText = "Capture and send on this interface only (with --via pcap: default the route toward --peer).")]
+    public string? Interface { get; set; }
+
+    [Option("peer", HelpText = "With --via pcap: an address the answers go toward; picks the interface and the next hop's MAC.")]
+    public string? Peer { get; set; }
+
+    [Option("duration", HelpText = "Stop after this many seconds (default: run until Ctrl-C or SIGTERM).")]
+    public double? Duration { get; set; }
+
+    [Option("no-rst-guard", HelpText = "Do not add the iptables rule that keeps the kernel from resetting connections to the port.")]
+    public bool NoRstGuard { get; set; }
+
+    [Option('v', "verbose", HelpText = "Print one summary line per answer.")]
+    public bool Verbose { get; set; }
+
+    [Usage(ApplicationAlias = "tcpexposure")]
+    public static IEnumerable<Example> Examples =>
+    [
+        new("Answer port 8080 on the test network's server", new RespondCommand { Port = 8080, Netns = "txbed-srv", Verbose = true }),
+    ];
+
+    public int Execute()
+    {
+        if (Port is < 1 or > 65535)
+            throw new UsageException($"--port must be from 1 to 65535, not {Port}.");
+        if (Via is not ("raw" or "pcap"))
+            throw new UsageException($"--via must be raw or pcap, not '{Via}'.");
+        IPAddress? address = null;
+        if (Address is not null && !IPAddress.TryParse(Address, out address))
+            throw new UsageException($"--addr '{Address}' is not an IPv4 or IPv6 address.");
+        IPAddress? peer = null;
+        if (Peer is not null && !IPAddress.TryParse(Peer, out peer))
+            throw new UsageException($"--peer '{Peer}' is not an IPv4 or IPv6 address.");
+        if (Via == "pcap" && peer is null)
+            throw new UsageException("--via pcap needs --peer ADDRESS (an address the answers go toward) to pick the interface and next hop.");
+        if (Netns is not null && !NetworkNamespace.IsValidName(Netns))
+            throw new UsageException($"--netns '{Netns}' is not a valid network namespace name.");
+        if (Duration is { } d && (double.IsNaN(d) || d <= 0 || d > int.MaxValue / 1000.0))
+            throw new UsageException($"--duration must be a positive number of seconds, not {d}.");
+        return RunAsync(address, peer).GetAwaiter().GetResult();
+    }
+
+    private async Task<int> RunAsync(IPAddress? address, IPAddress? peer)
+    {
+        var config = ResponderConfig.For((ushort)Port, address);
+        await using var transport = await OpenAsync(peer).ConfigureAwait(false);
+        using var guard = NoRstGuard ? null
+            : RstGuard.Create(address ?? (peer?.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any), Port, Netns);
+        var host = new ResponderHost(transport, config)
+        {
+            OnAnswer = Verbose ? LogAnswer : null,
+        };
+        using var stop = new CancellationTokenSource();
+        int reported = 0;
+        void Report()
+        {
+            if (Interlocked.Exchange(ref reported, 1) == 0)
+            {
+                Console.Out.WriteLine($"respond: {host.Counters}");
+                Console.Out.Flush();
+            }
+        }
+        // Ctrl-C / SIGTERM: the clean-up registry runs this (newest first, before the guard goes)
+        // and the process ends right after, so the counters are printed here, not after the loop.
+        using var onSignal = CleanupRegistry.Register(() =>
+        {
+            try { stop.Cancel(); } catch (ObjectDisposedException) { }
+            Report();
+        }, "stop the responder");
+        if (Duration is { } seconds)
+            stop.CancelAfter(TimeSpan.FromSeconds(seconds));
+        Console.Error.WriteLine($"respond: answering {(address?.ToString() ?? "*")}:{Port} via {Via}{(Netns is null ? "" : $" in {Netns}")}; Ctrl-C stops");
+        try
+        {
+            await host.RunAsync(stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Report();
+        }
+        return 0;
+    }
+
+    private static void LogAnswer(ReadOnlySpan<byte> incoming, ReadOnlySpan<byte> answer, ResponderResult result)
+    {
+        string cmd = result.Command == 0 ? "" : $" [cmd 0x{result.Command:x2}]";
+        Console.Out.WriteLine($"{TcpdumpSummary.Format(incoming)} -> {TcpdumpSummary.Format(answer[..result.FirstLength])}{cmd}"
+            + (result.SecondLength > 0 ? $" + {TcpdumpSummary.Format(answer.Slice(result.FirstLength, result.SecondLength))}" : ""));
+    }
+
+    private Task<IPacketTransport> OpenAsync(IPAddress? peer)
+    {
+        TransportFactory.TryParse(Via, out var kind);
+        return Task.FromResult(TransportFactory.Open(kind, Netns, peer ?? IPAddress.Any, Interface, kind == TransportKind.Pcap ? $"tcp port {Port}" : null));
+    }
+}

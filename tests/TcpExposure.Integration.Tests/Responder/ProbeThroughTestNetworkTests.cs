@@ -1,0 +1,209 @@
+using TcpExposure.Craft.Transport;
+using TcpExposure.Integration.Tests.Testbed;
+using TcpExposure.Responder.Hosting;
+using TcpExposure.Responder.Probe;
+using TcpExposure.Responder.Stateless;
+using TcpExposure.Tool.Testbed;
+
+namespace TcpExposure.Integration.Tests.Responder;
+
+/// <summary>
+/// Ground truth for the probe suite: the stateless responder on srv, the probe on cli, and
+/// between them a router that does nothing, or strips, clamps or NATs. Each case asserts the
+/// codes the behaviour must produce.
+/// </summary>
+[NonParallelizable]
+public sealed class ProbeThroughTestNetworkTests
+{
+    private const int Port = 8080;
+
+    [SetUp]
+    public void SetUp() => Root.Require();
+
+    /// <summary>A running responder on srv and the cli-side transport, torn down together.</summary>
+    private sealed class Rig : IAsyncDisposable
+    {
+        public required TestNetwork Network { get; init; }
+        public required IPacketTransport ServerTransport { get; init; }
+        public required IPacketTransport ClientTransport { get; init; }
+        public required ResponderHost Host { get; init; }
+        public required RstGuard Guard { get; init; }
+        public required CancellationTokenSource Stop { get; init; }
+        public required Task Loop { get; init; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Stop.CancelAsync();
+            try { await Loop; } catch (OperationCanceledException) { }
+            await ClientTransport.DisposeAsync();
+            await ServerTransport.DisposeAsync();
+            Guard.Dispose();
+            Network.Dispose();
+            Stop.Dispose();
+        }
+    }
+
+    private static Rig Start(TestNetworkOptions options, TransportKind kind)
+    {
+        var net = TestNetwork.Create(options);
+        try
+        {
+            var srv = net.Server;
+            var cli = net.Client;
+            var st = TransportFactory.Open(kind, srv.Namespace, cli.Address, filter: kind == TransportKind.Pcap ? $"tcp port {Port}" : null);
+            var ct = TransportFactory.Open(kind, cli.Namespace, srv.Address, filter: kind == TransportKind.Pcap ? $"tcp and host {srv.Address}" : null);
+            var guard = RstGuard.Create(srv.Address, Port, srv.Namespace);
+            var host = new ResponderHost(st, ResponderConfig.For(Port, srv.Address));
+            var stop = new CancellationTokenSource();
+            var loop = Task.Run(() => host.RunAsync(stop.Token));
+            return new Rig { Network = net, ServerTransport = st, ClientTransport = ct, Host = host, Guard = guard, Stop = stop, Loop = loop };
+        }
+        catch
+        {
+            net.Dispose();
+            throw;
+        }
+    }
+
+    private static Task<ProbeReport> Probe(Rig rig, params string[] tests) => ProbeSuite.RunAsync(rig.ClientTransport, new ProbeOptions
+    {
+        Target = new(rig.Network.Server.Address, Port),
+        Netns = rig.Network.Client.Namespace,
+        Tests = tests.Length == 0 ? null : tests,
+        Timeout = TimeSpan.FromMilliseconds(300),
+    });
+
+    private static void AssertCodes(ProbeReport report, IReadOnlyDictionary<string, int> expected)
+    {
+        TestContext.Out.WriteLine(report.ToTable());
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.StoppedEarly, Is.Null);
+            foreach (var (test, code) in expected)
+            {
+                var r = report[test];
+                Assert.That(r, Is.Not.Null, $"{test} missing from the report");
+                Assert.That(r!.Code, Is.EqualTo(code), $"{test}: {r.Meaning} ({r.Evidence})");
+            }
+        });
+    }
+
+    private static Dictionary<string, int> AllUnchanged() => ProbeTests.All.ToDictionary(t => t, _ => 0);
+
+    [TestCase(TransportKind.Raw)]
+    [TestCase(TransportKind.Pcap)]
+    public async Task CleanPathReportsEveryTestUnchanged(TransportKind kind)
+    {
+        await using var rig = Start(new TestNetworkOptions(), kind);
+        var report = await Probe(rig);
+        Assert.That(report.Results.Select(r => r.Test), Is.EqualTo(ProbeTests.All));
+        AssertCodes(report, AllUnchanged());
+        Assert.That(rig.Host.Counters[ResponderVerdict.Answered], Is.GreaterThan(40));
+        Assert.That(report.ToJson(), Does.Contain("\"test\": \"AckHole\""));
+    }
+
+    [Test]
+    public async Task StrippingMpCapableOnTheRouterIsReportedRemoved()
+    {
+        // TCPOPTSTRIP overwrites kind 30 with NOPs in our SYN: the responder sees no MP_CAPABLE and
+        // echoes none, so the SYN-ACK comes back 16 bytes shorter: "removed". Kinds 8 and 31 survive.
+        await using var rig = Start(new TestNetworkOptions { StripOptions = [30] }, TransportKind.Raw);
+        var report = await Probe(rig, ProbeTests.Syn, ProbeTests.SynOpt, ProbeTests.SynOpt2, ProbeTests.Data,
+            ProbeTests.DataKnownOpt, ProbeTests.DataOpt, ProbeTests.CoalesceOpt);
+        AssertCodes(report, new Dictionary<string, int>
+        {
+            [ProbeTests.Syn] = 0, [ProbeTests.SynOpt] = 3, [ProbeTests.SynOpt2] = 3, [ProbeTests.Data] = 0,
+            [ProbeTests.DataKnownOpt] = 0, [ProbeTests.DataOpt] = 0, [ProbeTests.CoalesceOpt] = 0,
+        });
+    }
+
+    [Test]
+    public async Task StrippingTimestampsIsSeenOnDataAndLeavesMptcpAlone()
+    {
+        // Our data segment's TS arrives as NOPs: the echoed header keeps its length, so "zeroed"
+        // (4), not "removed"; MP_CAPABLE is untouched.
+        await using var rig = Start(new TestNetworkOptions { StripOptions = [8] }, TransportKind.Raw);
+        var report = await Probe(rig, ProbeTests.Syn, ProbeTests.SynOpt, ProbeTests.Data, ProbeTests.DataKnownOpt, ProbeTests.DataOpt);
+        AssertCodes(report, new Dictionary<string, int>
+        {
+            [ProbeTests.Syn] = 0, [ProbeTests.SynOpt] = 0, [ProbeTests.Data] = 0, [ProbeTests.DataKnownOpt] = 4, [ProbeTests.DataOpt] = 0,
+        });
+    }
+
+    [Test]
+    public async Task MssClampChangesNothingTheTestsLookAt()
+    {
+        // TCPMSS rewrites the MSS value in SYNs in place: no length change, no other option
+        // touched, data segments untouched. Every test stays 0.
+        await using var rig = Start(new TestNetworkOptions { ClampMss = 400 }, TransportKind.Raw);
+        var report = await Probe(rig);
+        AssertCodes(report, AllUnchanged());
+    }
+
+    [Test]
+    public async Task NatRewritesNothingTheTestsLookAt()
+    {
+        // Masquerading rewrites the source address (and fixes checksums); sequence numbers, windows,
+        // options and segmentation pass as they are, so every test stays 0 -- except AckHole. NAT
+        // needs conntrack, and conntrack checks windows: the stateless responder answers with
+        // seq = the ack we sent, which is one segment past anything srv sent, so conntrack marks
+        // the answer INVALID, does not translate it back, and it never reaches cli: 1, no answer.
+        await using var rig = Start(new TestNetworkOptions { Nat = true }, TransportKind.Raw);
+        var report = await Probe(rig);
+        var expected = AllUnchanged();
+        expected[ProbeTests.AckHole] = 1;
+        AssertCodes(report, expected);
+    }
+}
+
+/// <summary>The responder on the wire under a flood of malformed segments.</summary>
+[NonParallelizable]
+public sealed class ResponderFloodTests
+{
+    [SetUp]
+    public void SetUp() => Root.Require();
+
+    [Test]
+    public async Task MalformedFloodLeavesTheResponderAnsweringSyns()
+    {
+        using var net = TestNetwork.Create(new TestNetworkOptions());
+        var srv = net.Server;
+        var cli = net.Client;
+        await using var st = TransportFactory.Open(TransportKind.Raw, srv.Namespace, cli.Address);
+        await using var ct = TransportFactory.Open(TransportKind.Raw, cli.Namespace, srv.Address);
+        using var guard = RstGuard.Create(srv.Address, 8080, srv.Namespace);
+        var host = new ResponderHost(st, ResponderConfig.For(8080, srv.Address));
+        using var stop = new CancellationTokenSource();
+        var loop = Task.Run(() => host.RunAsync(stop.Token));
+
+        var src = new System.Net.IPEndPoint(cli.Address, 34567);
+        var dst = new System.Net.IPEndPoint(srv.Address, 8080);
+        var good = (Craft.Packets.TcpSegment.Create(src, dst, Craft.Wire.TcpFlags.Ack) with
+        {
+            Sequence = 1, Acknowledgment = 2, Payload = new byte[] { 0xa1, 1, 2, 3, 4 },
+            Options = [new Craft.Options.TimestampsOption(1, 2)],
+        }).ToArray();
+        var bad = new List<byte[]>();
+        for (int off = 0; off < 16; off++) { var p = (byte[])good.Clone(); p[32] = (byte)(off << 4); bad.Add(p); }
+        foreach (byte len in new byte[] { 0, 1, 255 }) { var p = (byte[])good.Clone(); p[40] = 8; p[41] = len; bad.Add(p); }
+        { var p = (byte[])good.Clone(); p[36] ^= 0x5a; bad.Add(p); } // wrong checksum
+        bad.Add(good[..30]); // truncated TCP header (the kernel fixes the IP length on a raw send)
+        const int rounds = 400;
+        for (int i = 0; i < rounds; i++)
+            foreach (var p in bad)
+                await ct.SendAsync(p);
+
+        var report = await ProbeSuite.RunAsync(ct, new ProbeOptions
+        {
+            Target = dst, Netns = cli.Namespace, Tests = [ProbeTests.Syn, ProbeTests.Data], Timeout = TimeSpan.FromMilliseconds(300),
+        });
+        await stop.CancelAsync();
+        await loop;
+        TestContext.Out.WriteLine(host.Counters.ToString());
+        Assert.That(report[ProbeTests.Syn]!.Code, Is.EqualTo(0));
+        Assert.That(report[ProbeTests.Data]!.Code, Is.EqualTo(0));
+        // Most of the flood reached the loop and was refused, not answered.
+        Assert.That(host.Counters.Received, Is.GreaterThan(rounds * bad.Count / 2));
+        Assert.That(host.Counters[ResponderVerdict.Malformed] + host.Counters[ResponderVerdict.BadChecksum], Is.GreaterThan(rounds * 10));
+    }
+}
