@@ -6,13 +6,14 @@
 #      kernel-to-kernel (nc -l in srv -> nc in cli) on the same path, in the same run; prints both
 #      completion times and the ratio (target <= 2).
 # Root. Everything it creates (namespaces, iptables rules, files) goes on exit and on signals.
-# Usage: scripts/bench_serve.sh            (SIZE_MB=100 LOSS_SIZE_MB=10 LOSS=5 VIA=raw CONFIG=Release)
+# Usage: scripts/bench_serve.sh   (env: SIZE_MB=100 LOSS_SIZE_MB=10 LOSS=5 VIA=raw MIN_RTO=200 CONFIG=Release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB="${SIZE_MB:-100}"
 LOSS_SIZE_MB="${LOSS_SIZE_MB:-10}"
 LOSS="${LOSS:-5}"
 VIA="${VIA:-raw}"
+MIN_RTO="${MIN_RTO:-200}"   # serve --min-rto in ms
 CONFIG="${CONFIG:-Release}"
 PORT=8080
 NAME="txbn$$"
@@ -40,7 +41,7 @@ now() { date +%s.%N; }
 # serve_fetch FILE -> prints "seconds" after a kernel nc in cli fetched FILE from serve in srv and the md5 matched.
 serve_fetch() {
   local file="$1" out="$TMP/serve.out" t0 t1 got want
-  ip netns exec "$SRV" "${TOOL[@]}" serve --port "$PORT" --file "$file" --via "$VIA" "${PEER_ARGS[@]}" --count 1 -v >"$out" 2>"$TMP/serve.err" &
+  ip netns exec "$SRV" "${TOOL[@]}" serve --port "$PORT" --file "$file" --via "$VIA" --min-rto "$MIN_RTO" "${PEER_ARGS[@]}" --count 1 -v >"$out" 2>"$TMP/serve.err" &
   SERVE_PID=$!
   for _ in $(seq 1 300); do grep -q serving "$out" 2>/dev/null && break; sleep 0.1; done
   t0=$(now)

@@ -42,6 +42,9 @@ public sealed class ServeCommand : ICommand
     [Option("cc", Default = CongestionAlgorithm.NewReno, HelpText = "Congestion control: NewReno or Cubic.")]
     public CongestionAlgorithm CongestionControl { get; set; } = CongestionAlgorithm.NewReno;
 
+    [Option("min-rto", Default = 200, HelpText = "Lower bound of the retransmission timeout in ms (RFC 6298 says 1000; Linux uses 200).")]
+    public int MinRtoMs { get; set; } = 200;
+
     [Option('v', "verbose", HelpText = "Progress per connection on stderr.")]
     public bool Verbose { get; set; }
 
@@ -57,6 +60,8 @@ public sealed class ServeCommand : ICommand
             throw new UsageException($"--port must be from 1 to 65535, not {Port}.");
         if (!System.IO.File.Exists(File))
             throw new UsageException($"--file '{File}' does not exist.");
+        if (MinRtoMs is < 1 or > 60_000)
+            throw new UsageException($"--min-rto must be from 1 to 60000 ms, not {MinRtoMs}.");
         if (Count is <= 0)
             throw new UsageException($"--count must be positive, not {Count}.");
         byte[] content = System.IO.File.ReadAllBytes(File);
@@ -68,6 +73,7 @@ public sealed class ServeCommand : ICommand
         var host = StackHost.Open(Addr, Netns, Via, Peer, new TcpConfig
         {
             CongestionControl = CongestionControl,
+            MinRto = TimeSpan.FromMilliseconds(MinRtoMs),
             SendBufferSize = 4 << 20,
             ReceiveBufferSize = 1 << 20,
         });
