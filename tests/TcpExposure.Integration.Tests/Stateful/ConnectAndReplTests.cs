@@ -115,6 +115,11 @@ public class ConnectAndReplTests
         WaitListening(net, "srv", 7002).GetAwaiter().GetResult();
         var repl = net.StartProcess("cli", "dotnet", ServeFixture.ToolDll, "repl");
         Helpers.ReadLineContaining(repl.StandardOutput, "repl on", 60);
+        repl.StandardInput.WriteLine("s 99 nobody");
+        repl.StandardInput.WriteLine("frobnicate");
+        repl.StandardInput.Flush();
+        Assert.That(Helpers.ReadLine(repl.StandardOutput), Does.StartWith("error: no socket 99"));
+        Assert.That(Helpers.ReadLine(repl.StandardOutput), Does.StartWith("unknown command 'frobnicate'"));
         repl.StandardInput.WriteLine($"c {net.Server.Address} 7002");
         repl.StandardInput.Flush();
         string created = Helpers.ReadLineContaining(repl.StandardOutput, "created socket", 30);

@@ -127,6 +127,15 @@ public class ServeTests
     }
 
     [Test]
+    public void PcapWithoutPeerIsAUsageError()
+    {
+        var p = Helpers.StartTool("serve", "--port", "8080", "--file", "/etc/hostname", "--via", "pcap");
+        Assert.That(p.WaitForExit(30_000), Is.True);
+        Assert.That(p.ExitCode, Is.EqualTo(2));
+        Assert.That(p.StandardError.ReadToEnd(), Does.Contain("--peer"));
+    }
+
+    [Test]
     public void BadPortIsAUsageError()
     {
         var p = Helpers.StartTool("serve", "--port", "70000", "--file", "/etc/hostname");
