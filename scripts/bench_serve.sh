@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Benchmark of the user-space TCP server (tcpexposure serve) against the kernel, on the test
+# network (cli -- rtr -- srv namespaces, MTU 1500):
+#   1. lossless: SIZE_MB from serve in srv to a kernel nc in cli; prints Gbit/s (target >= 1);
+#   2. LOSS% random loss each way on the router: LOSS_SIZE_MB from serve, then the same file
+#      kernel-to-kernel (nc -l in srv -> nc in cli) on the same path, in the same run; prints both
+#      completion times and the ratio (target <= 2).
+# Root. Everything it creates (namespaces, iptables rules, files) goes on exit and on signals.
+# Usage: scripts/bench_serve.sh   (env: SIZE_MB=100 LOSS_SIZE_MB=10 LOSS=5 VIA=raw MIN_RTO=200 CONFIG=Release)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE_MB="${SIZE_MB:-100}"
+LOSS_SIZE_MB="${LOSS_SIZE_MB:-10}"
+LOSS="${LOSS:-5}"
+VIA="${VIA:-raw}"
+MIN_RTO="${MIN_RTO:-200}"   # serve --min-rto in ms
+CONFIG="${CONFIG:-Release}"
+PORT=8080
+NAME="txbn$$"
+TMP="$(mktemp -d /tmp/txbench.XXXXXX)"
+SERVE_PID=""
+
+if [ "$(id -u)" != 0 ]; then echo "bench_serve.sh: needs root (network namespaces, iptables)" >&2; exit 1; fi
+dotnet build "src/TcpExposure.Tool/TcpExposure.Tool.csproj" -c "$CONFIG" -nologo -v q >/dev/null
+TOOL=(dotnet "src/TcpExposure.Tool/bin/$CONFIG/net10.0/tcpexposure.dll")
+
+cleanup() {
+  if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
+  "${TOOL[@]}" testbed down --name "$NAME" >/dev/null 2>&1 || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"${TOOL[@]}" testbed up --name "$NAME" --mtu 1500 >/dev/null
+CLI="$NAME-cli"; SRV="$NAME-srv"; RTR="$NAME-rtr"; SRV_ADDR=10.77.1.2
+PEER_ARGS=(); [ "$VIA" = pcap ] && PEER_ARGS=(--peer 10.77.0.1)
+
+now() { date +%s.%N; }
+
+# serve_fetch FILE -> prints "seconds" after a kernel nc in cli fetched FILE from serve in srv and the md5 matched.
+serve_fetch() {
+  local file="$1" out="$TMP/serve.out" t0 t1 got want
+  ip netns exec "$SRV" "${TOOL[@]}" serve --port "$PORT" --file "$file" --via "$VIA" --min-rto "$MIN_RTO" "${PEER_ARGS[@]}" --count 1 -v >"$out" 2>"$TMP/serve.err" &
+  SERVE_PID=$!
+  for _ in $(seq 1 300); do grep -q serving "$out" 2>/dev/null && break; sleep 0.1; done
+  t0=$(now)
+  got=$(timeout 900 ip netns exec "$CLI" nc "$SRV_ADDR" "$PORT" </dev/null | md5sum | cut -d' ' -f1)
+  t1=$(now)
+  wait "$SERVE_PID" || true; SERVE_PID=""
+  want=$(md5sum <"$file" | cut -d' ' -f1)
+  if [ "$got" != "$want" ]; then echo "bench_serve.sh: md5 mismatch ($got != $want); serve said: $(cat "$TMP/serve.err")" >&2; exit 1; fi
+  echo "# serve: $(tail -n1 "$out")" >&2
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+}
+
+# kernel_fetch FILE -> seconds for nc -l in srv -> nc in cli. The client must not half-close
+# (no -N): the kernel nc listener stops sending once it reads the client's FIN.
+kernel_fetch() {
+  local file="$1" t0 t1 got want
+  ip netns exec "$SRV" sh -c "nc -N -l $((PORT + 1)) <'$file'" &
+  local pid=$!
+  for _ in $(seq 1 100); do ip netns exec "$SRV" ss -Hltn "sport = :$((PORT + 1))" | grep -q . && break; sleep 0.05; done
+  t0=$(now)
+  got=$(timeout 900 ip netns exec "$CLI" nc "$SRV_ADDR" $((PORT + 1)) </dev/null | md5sum | cut -d' ' -f1)
+  t1=$(now)
+  wait "$pid" || true
+  want=$(md5sum <"$file" | cut -d' ' -f1)
+  if [ "$got" != "$want" ]; then echo "bench_serve.sh: kernel transfer md5 mismatch" >&2; exit 1; fi
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+}
+
+head -c "$((SIZE_MB << 20))" /dev/urandom >"$TMP/big.bin"
+head -c "$((LOSS_SIZE_MB << 20))" /dev/urandom >"$TMP/loss.bin"
+
+secs=$(serve_fetch "$TMP/big.bin")
+gbps=$(awk -v s="$secs" -v b="$((SIZE_MB << 20))" 'BEGIN { printf "%.2f", b * 8 / s / 1e9 }')
+echo "lossless: ${SIZE_MB} MB from serve ($VIA) to kernel nc in ${secs} s = ${gbps} Gbit/s (target >= 1)"
+kl=$(kernel_fetch "$TMP/big.bin")
+echo "lossless: ${SIZE_MB} MB kernel nc to kernel nc in ${kl} s = $(awk -v s="$kl" -v b="$((SIZE_MB << 20))" 'BEGIN { printf "%.2f", b * 8 / s / 1e9 }') Gbit/s (reference)"
+
+p=$(awk -v l="$LOSS" 'BEGIN { printf "%.4f", l / 100 }')
+for dev in eth0 eth1; do
+  ip netns exec "$RTR" iptables -A FORWARD -i "$dev" -m statistic --mode random --probability "$p" -j DROP
+done
+ours=$(serve_fetch "$TMP/loss.bin")
+kern=$(kernel_fetch "$TMP/loss.bin")
+ratio=$(awk -v a="$ours" -v b="$kern" 'BEGIN { printf "%.2f", a / b }')
+echo "loss ${LOSS}% each way: ${LOSS_SIZE_MB} MB serve ($VIA) ${ours} s, kernel-to-kernel ${kern} s, ratio ${ratio} (target <= 2)"

@@ -1,0 +1,146 @@
+using System.Globalization;
+using TcpExposure.Craft.Transport;
+using TcpExposure.Integration.Tests.Testbed;
+using TcpExposure.Tool.Testbed;
+
+namespace TcpExposure.Integration.Tests.Stateful;
+
+/// <summary>
+/// <c>tcpexposure serve</c> in srv of a test network, fetched by the kernel's TCP (wget, curl, nc)
+/// in cli through a router that drops packets at random in each direction.
+/// </summary>
+[TestFixture, NonParallelizable]
+public class ServeTests
+{
+    private const int Port = 8080;
+    private string _dir = "";
+
+    [SetUp]
+    public void SetUp()
+    {
+        Root.Require();
+        _dir = ServeFixture.TempDir();
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        try { Directory.Delete(_dir, true); } catch (IOException) { }
+    }
+
+    private static IEnumerable<TestCaseData> Cases()
+    {
+        foreach (string client in new[] { "curl", "wget", "nc" })
+        {
+            yield return new TestCaseData(client, 0.0, 2 << 20, "raw");
+            foreach (double loss in new[] { 5.0, 10.0 })
+                yield return new TestCaseData(client, loss, 512 << 10, "raw");
+            // Smaller: at 20% each way our RTO backs off far more often than the kernel's RACK-TLP recovery (see the report).
+            yield return new TestCaseData(client, 20.0, 128 << 10, "raw");
+        }
+        yield return new TestCaseData("curl", 0.0, 2 << 20, "pcap");
+        yield return new TestCaseData("nc", 10.0, 512 << 10, "pcap");
+    }
+
+    [TestCaseSource(nameof(Cases)), CancelAfter(240_000)]
+    public void KernelClientFetchesTheFile(string client, double loss, int bytes, string via)
+    {
+        using var net = TestNetwork.Create(new TestNetworkOptions { LossToServer = loss, LossToClient = loss });
+        bool http = client != "nc";
+        string file = ServeFixture.MakeFile(_dir, bytes, http);
+        string got = Path.Combine(_dir, "got.bin");
+        var serve = ServeFixture.StartServe(net, file, Port, via, "--count", "1");
+        string url = $"http://{net.Server.Address}:{Port}/";
+        string[] command = client switch
+        {
+            "curl" => ["curl", "-s", "-S", "--max-time", "200", "-o", got, url],
+            "wget" => ["wget", "-q", "-T", "60", "-t", "1", "-O", got, url],
+            _ => ["sh", "-c", $"nc -N {net.Server.Address} {Port} </dev/null >{got}"],
+        };
+        var result = net.Exec("cli", command, TimeSpan.FromSeconds(200));
+        var (stdout, stderr) = ServeFixture.WaitExit(serve, 60);
+        Assert.That(result.Succeeded, Is.True, $"{client} failed ({result.ExitCode}): {result.StandardError}\nserve: {stderr}");
+        string expected = ServeFixture.Md5(http ? Path.Combine(_dir, "body.bin") : file);
+        Assert.That(ServeFixture.Md5(got), Is.EqualTo(expected), $"{client} got {new FileInfo(got).Length} bytes; serve: {stderr}");
+        Assert.That(ServeFixture.Counter(stdout, "connections"), Is.EqualTo(1));
+        Assert.That(ServeFixture.Counter(stdout, "bytes-sent"), Is.EqualTo(new FileInfo(file).Length));
+        if (loss >= 10)
+            Assert.That(ServeFixture.Counter(stdout, "retransmissions"), Is.GreaterThan(0), "loss without a retransmission");
+        TestContext.Out.WriteLine($"{client} via {via}, {loss}% loss, {bytes} bytes: {stdout.Trim()}");
+    }
+
+    [Test, CancelAfter(180_000)]
+    public void SlowReaderForcesZeroWindowProbingAndCompletes()
+    {
+        using var net = TestNetwork.Create();
+        // A small receive buffer in cli, and a reader that takes 16 KB then pauses 0.5 s (longer
+        // than serve's RTO): the kernel's window stays closed and serve has to probe it.
+        net.ExecChecked("cli", "sysctl", "-q", "-w", "net.ipv4.tcp_rmem=4096 4096 8192");
+        string file = ServeFixture.MakeFile(_dir, 128 << 10, http: false);
+        string got = Path.Combine(_dir, "got.bin");
+        var serve = ServeFixture.StartServe(net, file, Port, "raw", "--count", "1");
+        string reader = $"import sys,time\nsrc=sys.stdin.buffer\nout=open('{got}','wb')\nwhile True:\n b=src.read1(16384)\n if not b: break\n out.write(b); time.sleep(0.5)\nout.close()\n";
+        string script = Path.Combine(_dir, "slow.py");
+        File.WriteAllText(script, reader);
+        var result = net.Exec("cli", ["sh", "-c", $"nc -N {net.Server.Address} {Port} </dev/null | /usr/bin/python3 {script}"], TimeSpan.FromSeconds(150));
+        var (stdout, stderr) = ServeFixture.WaitExit(serve, 60);
+        Assert.That(result.Succeeded, Is.True, result.StandardError);
+        Assert.That(ServeFixture.Md5(got), Is.EqualTo(ServeFixture.Md5(file)));
+        Assert.That(ServeFixture.ZeroWindowProbes(stderr), Is.GreaterThan(0), stderr);
+        TestContext.Out.WriteLine(stderr);
+    }
+
+    [Test, CancelAfter(120_000)]
+    public void ServesSeveralClientsAtOnce()
+    {
+        using var net = TestNetwork.Create();
+        string file = ServeFixture.MakeFile(_dir, 1 << 20, http: true);
+        var serve = ServeFixture.StartServe(net, file, Port, "raw", "--count", "3");
+        var fetches = Enumerable.Range(0, 3).Select(i => Task.Run(() =>
+            net.Exec("cli", ["curl", "-s", "-S", "--max-time", "60", "-o", Path.Combine(_dir, $"got{i}.bin"), $"http://{net.Server.Address}:{Port}/"], TimeSpan.FromSeconds(90)))).ToArray();
+        Task.WaitAll(fetches);
+        var (stdout, stderr) = ServeFixture.WaitExit(serve, 60);
+        string expected = ServeFixture.Md5(Path.Combine(_dir, "body.bin"));
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.That(fetches[i].Result.Succeeded, Is.True, fetches[i].Result.StandardError + stderr);
+            Assert.That(ServeFixture.Md5(Path.Combine(_dir, $"got{i}.bin")), Is.EqualTo(expected));
+        }
+        Assert.That(ServeFixture.Counter(stdout, "connections"), Is.EqualTo(3));
+        Assert.That(ServeFixture.Counter(stdout, "bytes-sent"), Is.EqualTo(3 * new FileInfo(file).Length));
+    }
+
+    [Test, CancelAfter(120_000)]
+    public void SigtermPrintsCountersAndRemovesTheRstGuard()
+    {
+        using var net = TestNetwork.Create();
+        string file = ServeFixture.MakeFile(_dir, 100_000, http: false);
+        var serve = ServeFixture.StartServe(net, file, Port);
+        Assert.That(RstGuard.ListTagged(net.Server.Namespace), Has.Some.Contains($"--sport {Port}"));
+        var fetch = net.Exec("cli", ["sh", "-c", $"nc -N {net.Server.Address} {Port} </dev/null | wc -c"], TimeSpan.FromSeconds(60));
+        Assert.That(fetch.StandardOutput.Trim(), Is.EqualTo("100000"));
+        Helpers.Signal(serve, "TERM");
+        var (stdout, _) = ServeFixture.WaitExit(serve, 30);
+        Assert.That(ServeFixture.Counter(stdout, "connections"), Is.EqualTo(1));
+        Assert.That(ServeFixture.Counter(stdout, "bytes-sent"), Is.EqualTo(100_000));
+        Assert.That(RstGuard.ListTagged(net.Server.Namespace), Is.Empty);
+    }
+
+    [Test]
+    public void PcapWithoutPeerIsAUsageError()
+    {
+        var p = Helpers.StartTool("serve", "--port", "8080", "--file", "/etc/hostname", "--via", "pcap");
+        Assert.That(p.WaitForExit(30_000), Is.True);
+        Assert.That(p.ExitCode, Is.EqualTo(2));
+        Assert.That(p.StandardError.ReadToEnd(), Does.Contain("--peer"));
+    }
+
+    [Test]
+    public void BadPortIsAUsageError()
+    {
+        var p = Helpers.StartTool("serve", "--port", "70000", "--file", "/etc/hostname");
+        Assert.That(p.WaitForExit(30_000), Is.True);
+        Assert.That(p.ExitCode, Is.EqualTo(2));
+        Assert.That(p.StandardError.ReadToEnd(), Does.Contain("--port"));
+    }
+}
