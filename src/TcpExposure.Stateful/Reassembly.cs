@@ -32,35 +32,10 @@ public sealed class Reassembly
     {
         if (end <= start)
             return true;
-        int i = 0;
-        while (i < _count && _end[i] < start)
-            i++;
-        // i is the first range that ends at or after start: merge every range that touches [start, end).
-        int j = i;
-        while (j < _count && _start[j] <= end)
-        {
-            start = SeqNumber.Min(start, _start[j]);
-            end = SeqNumber.Max(end, _end[j]);
-            j++;
-        }
-        int merged = j - i;
-        if (merged == 0)
-        {
-            if (_count == MaxRanges)
-                return false;
-            Array.Copy(_start, i, _start, i + 1, _count - i);
-            Array.Copy(_end, i, _end, i + 1, _count - i);
-            _count++;
-        }
-        else if (merged > 1)
-        {
-            Array.Copy(_start, j, _start, i + 1, _count - j);
-            Array.Copy(_end, j, _end, i + 1, _count - j);
-            _count -= merged - 1;
-        }
-        _start[i] = start;
-        _end[i] = end;
-        NoteRecent(start);
+        int at = SeqRanges.Insert(_start, _end, ref _count, start, end);
+        if (at < 0)
+            return false;
+        NoteRecent(_start[at]);
         return true;
     }
 

@@ -180,34 +180,5 @@ public sealed class SackScoreboard
         return pipe;
     }
 
-    private void Add(SeqNumber start, SeqNumber end)
-    {
-        int i = 0;
-        while (i < _count && _end[i] < start)
-            i++;
-        int j = i;
-        while (j < _count && _start[j] <= end)
-        {
-            start = SeqNumber.Min(start, _start[j]);
-            end = SeqNumber.Max(end, _end[j]);
-            j++;
-        }
-        int merged = j - i;
-        if (merged == 0)
-        {
-            if (_count == MaxRanges)
-                return;
-            Array.Copy(_start, i, _start, i + 1, _count - i);
-            Array.Copy(_end, i, _end, i + 1, _count - i);
-            _count++;
-        }
-        else if (merged > 1)
-        {
-            Array.Copy(_start, j, _start, i + 1, _count - j);
-            Array.Copy(_end, j, _end, i + 1, _count - j);
-            _count -= merged - 1;
-        }
-        _start[i] = start;
-        _end[i] = end;
-    }
+    private void Add(SeqNumber start, SeqNumber end) => SeqRanges.Insert(_start, _end, ref _count, start, end);
 }
