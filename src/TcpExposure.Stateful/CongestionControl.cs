@@ -26,6 +26,8 @@ public interface ICongestionControl
     void OnCongestionEvent(int flightSize, TimeSpan now);
     /// <summary>The retransmission timer expired: threshold from the flight, window to one segment.</summary>
     void OnRetransmitTimeout(int flightSize, TimeSpan now);
+    /// <summary>The last reduction proved spurious (D-SACK): go back to this window and threshold.</summary>
+    void Restore(int window, int slowStartThreshold);
 }
 
 /// <summary>Creates the algorithm named in the configuration.</summary>
@@ -71,6 +73,13 @@ public sealed class NewRenoCongestionControl(int mss, int initialWindowSegments)
     {
         SlowStartThreshold = Math.Max(flightSize / 2, 2 * mss);
         Window = mss;
+        _bytesAcked = 0;
+    }
+
+    public void Restore(int window, int slowStartThreshold)
+    {
+        Window = window;
+        SlowStartThreshold = slowStartThreshold;
         _bytesAcked = 0;
     }
 }
@@ -136,6 +145,14 @@ public sealed class CubicCongestionControl(int mss, int initialWindowSegments) :
         _wMax = _cwndSegments;
         _epoch = null;
         SlowStartThreshold = Math.Max((int)(_cwndSegments * Beta * mss), 2 * mss);
+    }
+
+    public void Restore(int window, int slowStartThreshold)
+    {
+        // RFC 9438 4.9: a spurious reduction is undone; the epoch restarts from the restored window.
+        Window = window;
+        SlowStartThreshold = slowStartThreshold;
+        _epoch = null;
     }
 
     public void OnRetransmitTimeout(int flightSize, TimeSpan now)

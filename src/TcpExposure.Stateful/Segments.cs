@@ -37,38 +37,28 @@ public struct SegmentOptions
     [UnscopedRef]
     public readonly ReadOnlySpan<SackBlock> Sacks => ((ReadOnlySpan<SackBlock>)SackBlocks)[..SackCount];
 
-    /// <summary>Reads the options a connection cares about from an option space. Never throws.</summary>
+    /// <summary>
+    /// Reads the options a connection cares about from an option space with the codec's one-pass
+    /// reader (<see cref="TcpOptionSummary"/>). Never throws; malformed options are ignored.
+    /// </summary>
     public static SegmentOptions Parse(ReadOnlySpan<byte> optionSpace)
     {
+        var sum = TcpOptionSummary.Read(optionSpace);
         var o = None;
-        foreach (var opt in new TcpOptionEnumerator(optionSpace))
+        if (sum.HasMss)
+            o.Mss = sum.Mss;
+        if (sum.HasWindowScale)
+            o.WindowScale = Math.Min((int)sum.WindowScale, 14); // RFC 7323 2.3: larger shifts are taken as 14
+        o.SackPermitted = sum.SackPermitted;
+        if (sum.HasTimestamps)
         {
-            if (opt.Problem != OptionProblem.None)
-                continue;
-            switch (opt.Kind)
-            {
-                case TcpOptionKind.MaximumSegmentSize when opt.TryGetMss(out ushort mss):
-                    o.Mss = mss;
-                    break;
-                case TcpOptionKind.WindowScale when opt.TryGetWindowScale(out byte shift):
-                    o.WindowScale = Math.Min((int)shift, 14); // RFC 7323 2.3: larger shifts are taken as 14
-                    break;
-                case TcpOptionKind.SackPermitted when opt.Data.Length == 0:
-                    o.SackPermitted = true;
-                    break;
-                case TcpOptionKind.Timestamps when opt.TryGetTimestamps(out uint val, out uint ecr):
-                    o.HasTimestamps = true;
-                    o.TsVal = val;
-                    o.TsEcr = ecr;
-                    break;
-                case TcpOptionKind.Sack when opt.Data.Length % 8 == 0:
-                    for (int i = 0; i + 8 <= opt.Data.Length && o.SackCount < 4; i += 8)
-                        o.SackBlocks[o.SackCount++] = new SackBlock(
-                            BinaryPrimitives.ReadUInt32BigEndian(opt.Data[i..]),
-                            BinaryPrimitives.ReadUInt32BigEndian(opt.Data[(i + 4)..]));
-                    break;
-            }
+            o.HasTimestamps = true;
+            o.TsVal = sum.TsValue;
+            o.TsEcr = sum.TsEcho;
         }
+        for (int i = 0; i < sum.SackBlockCount && o.SackCount < 4; i++)
+            if (sum.TryGetSackBlock(optionSpace, i, out var left, out var right))
+                o.SackBlocks[o.SackCount++] = new SackBlock(left, right);
         return o;
     }
 

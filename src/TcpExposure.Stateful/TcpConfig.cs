@@ -35,6 +35,22 @@ public sealed record TcpConfig
     /// waiting for the RTO, so losses at the end of a flight are repaired by fast recovery.
     /// </summary>
     public bool TailLossProbe { get; init; } = true;
+    /// <summary>
+    /// RACK-TLP loss detection (RFC 8985) with Proportional Rate Reduction (RFC 6937) and D-SACK
+    /// undo (RFC 2883) when the peer does SACK: losses are found from transmission times, so lost
+    /// retransmissions and losses in short flights are repaired without waiting for the RTO. Off,
+    /// SACK recovery is RFC 6675's (DupThresh duplicate ACKs or SACKed segments).
+    /// </summary>
+    public bool Rack { get; init; } = true;
+    /// <summary>
+    /// Idle time before the first keepalive probe (RFC 9293 3.8.4); null (the default) sends none.
+    /// A probe goes only while nothing is outstanding; any segment from the peer restarts the count.
+    /// </summary>
+    public TimeSpan? KeepAliveIdle { get; init; }
+    /// <summary>Time between unanswered keepalive probes (Linux: 75 s).</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(75);
+    /// <summary>Unanswered probes after which the connection is dropped with <see cref="TcpError.KeepAliveTimedOut"/> (Linux: 9).</summary>
+    public int KeepAliveCount { get; init; } = 9;
     /// <summary>Challenge ACKs sent at most per second (RFC 5961 section 7).</summary>
     public int ChallengeAckLimit { get; init; } = 1000;
     /// <summary>The ISN source; RFC 6528 with a random key unless a test sets a fixed one.</summary>

@@ -23,6 +23,8 @@ public sealed class TcpConnection
     private readonly SackScoreboard _scoreboard = new();
     private readonly RttEstimator _rtt;
     private readonly ICongestionControl _cc;
+    private readonly Rack _rack;
+    private readonly Prr _prr = new();
 
     // RFC 9293 3.3.1 send and receive sequence variables. _sndMax is the highest sequence number
     // sent so far: _sndNxt goes back to SND.UNA after a timeout (go-back-N) while _sndMax stays.
@@ -58,6 +60,18 @@ public sealed class TcpConnection
     private SeqNumber _highRxt;
     private SeqNumber _rxtRoundMark;  // SND.MAX when the current round of SACK retransmissions began
 
+    // D-SACK undo (RFC 2883 section 4, Linux's undo_retrans): the window before the last reduction,
+    // and how many of that episode's retransmissions the peer has not yet reported as duplicates.
+    private bool _undoValid;
+    private int _undoRetrans;
+    private SeqNumber _undoMarker;
+    private int _priorCwnd, _priorSsthresh;
+
+    // Keepalive (RFC 9293 3.8.4).
+    private TimeSpan _lastHeard;
+    private TimeSpan _lastKeepAlive;
+    private int _keepAliveProbes;
+
     // Timers; null when not armed.
     private TimeSpan? _rtxDeadline;
     private bool _tlpArmed;           // _rtxDeadline is a probe timeout, not the RTO
@@ -82,6 +96,7 @@ public sealed class TcpConnection
         _rcvBuf = new ReceiveBuffer(config.ReceiveBufferSize);
         _rtt = new RttEstimator(config.InitialRto, config.MinRto, config.MaxRto);
         _cc = CongestionControlFactory.Create(config.CongestionControl, config.Mss, config.InitialWindowSegments);
+        _rack = new Rack(2 * config.SendBufferSize / Math.Max((int)config.Mss, 64));
         _iss = iss;
         _sndUna = _sndNxt = _sndMax = _probeHigh = _recover = iss;
         _sndBufSeq = _iss + 1;
@@ -117,6 +132,16 @@ public sealed class TcpConnection
     public long Timeouts { get; private set; }
     /// <summary>Loss recovery episodes entered on duplicate ACKs or SACK (fast retransmits).</summary>
     public long FastRetransmits { get; private set; }
+    /// <summary>Tail loss probes sent (RFC 8985 section 7).</summary>
+    public long TailLossProbes { get; private set; }
+    /// <summary>Bytes RACK deemed lost from transmission times (RFC 8985), on ACKs and on the reordering timer.</summary>
+    public long RackLostBytes { get; private set; }
+    /// <summary>Window reductions undone because D-SACKs showed every retransmission of the episode was spurious.</summary>
+    public long SpuriousRecoveriesUndone { get; private set; }
+    /// <summary>Keepalive probes sent.</summary>
+    public long KeepAliveProbes { get; private set; }
+    /// <summary>RACK's view (reordering window, RTT) for diagnostics and tests.</summary>
+    public Rack RackState => _rack;
     /// <summary>Zero-window probes sent.</summary>
     public long ZeroWindowProbes { get; private set; }
     public long SegmentsSent { get; private set; }
@@ -153,6 +178,9 @@ public sealed class TcpConnection
             TimeSpan? d = _rtxDeadline;
             d = Min(d, _delayedAckDeadline);
             d = Min(d, _timeWaitDeadline);
+            if (RackOn)
+                d = Min(d, _rack.ReorderDeadline);
+            d = Min(d, KeepAliveDeadline);
             if (_userTimerBase is { } b)
                 d = Min(d, b + _cfg.UserTimeout);
             return d;
@@ -165,6 +193,25 @@ public sealed class TcpConnection
     private bool FinAcked => _finQueued && _sndUna == DataEnd + 1;
     private int FlightSize => _sndMax - _sndUna;
     private int SendMss => Math.Min(_peerMss, (int)_cfg.Mss);
+    /// <summary>RACK-TLP, PRR and D-SACK undo drive loss recovery (needs SACK).</summary>
+    private bool RackOn => _sackOk && _cfg.Rack;
+    /// <summary>Bytes believed in the network with RACK: outstanding less SACKed less deemed lost.</summary>
+    private int RackInFlight => Math.Max(0, FlightSize - _rack.SackedBytes - _rack.LostBytes);
+
+    /// <summary>
+    /// When the next keepalive probe (or the verdict after the last one) is due: only while the
+    /// connection is idle with nothing outstanding, so it never competes with the RTO or persist timer.
+    /// </summary>
+    private TimeSpan? KeepAliveDeadline
+    {
+        get
+        {
+            if (_cfg.KeepAliveIdle is not { } idle || State is not (TcpState.Established or TcpState.CloseWait)
+                || _sndMax != _sndUna || _persisting || DataEnd > _sndNxt)
+                return null;
+            return _keepAliveProbes == 0 ? _lastHeard + idle : _lastKeepAlive + _cfg.KeepAliveInterval;
+        }
+    }
 
     // ---------------------------------------------------------------- user calls
 
@@ -275,6 +322,27 @@ public sealed class TcpConnection
             EnterClosed();
             return;
         }
+        if (KeepAliveDeadline is { } ka && now >= ka)
+        {
+            if (_keepAliveProbes >= _cfg.KeepAliveCount)
+            {
+                // As Linux: tell the peer (should it still be there) and drop the connection.
+                Emit(_sndNxt, _rcvNxt, TcpFlags.Rst | TcpFlags.Ack, 0, SegmentOptions.None, default, default);
+                Error = TcpError.KeepAliveTimedOut;
+                EnterClosed();
+                return;
+            }
+            // An old sequence number (SND.UNA - 1) with no data: out of the peer's window, so it must answer with an ACK.
+            Emit(_sndUna - 1, _rcvNxt, TcpFlags.Ack, WindowField(), DataOptions(now), default, default);
+            _keepAliveProbes++;
+            _lastKeepAlive = now;
+            KeepAliveProbes++;
+        }
+        if (RackOn && _rack.ReorderDeadline is { } ro && now >= ro)
+        {
+            // RFC 8985 6.3: the reordering timer ran out; mark what is now overdue and repair it.
+            RackDetectLoss(now, timer: true);
+        }
         if (_rtxDeadline is { } rd && now >= rd)
         {
             _rtxDeadline = null;
@@ -311,12 +379,18 @@ public sealed class TcpConnection
                 if (_sndMax == _sndUna)
                     return;
                 Timeouts++;
+                SaveUndo();
                 _cc.OnRetransmitTimeout(FlightSize, now);
+                if (_inRecovery)
+                    _rack.OnRecoveryEnd();
                 _inRecovery = false;
                 _dupAcks = 0;
                 _recover = _sndMax; // RFC 6582 step 1 after a timeout: no fast retransmit for older dup ACKs
-                _sndNxt = _sndUna;   // go back N (skipping what the peer SACKed); the window is one segment now
                 Retransmissions--;   // Output counts the resent segment
+                if (RackOn)
+                    _rack.MarkAllLost(); // RFC 8985 6.3: Output resends them, one window at a time
+                else
+                    _sndNxt = _sndUna;   // go back N (skipping what the peer SACKed); the window is one segment now
                 break;
         }
         _rtxDeadline = now + _rtt.Rto;
@@ -330,10 +404,11 @@ public sealed class TcpConnection
         _tlpSent = true;
         if (_sndMax != _sndUna)
         {
+            TailLossProbes++;
             var dataEnd = DataEnd;
             bool sentNew = false;
             if (dataEnd > _sndNxt && _sndNxt == _sndMax && (_sndUna + _sndWnd) - _sndNxt > 0)
-                sentNew = SendNewSegment(now, 0);
+                sentNew = SendNewSegment(now, _cc.Window, 0);
             if (!sentNew)
             {
                 int maxPayload = SendMss - DataOptions(now).EncodedLength;
@@ -481,6 +556,7 @@ public sealed class TcpConnection
             _sndUna = seg.Acknowledgment;
             _rtxDeadline = null;
             _userTimerBase = null;
+            _lastHeard = now;
             EnterEstablished();
             _ackNow = true;
             Output(now);
@@ -523,6 +599,9 @@ public sealed class TcpConnection
             SendAck(now);
             return;
         }
+        // The peer is alive: keepalive starts over.
+        _lastHeard = now;
+        _keepAliveProbes = 0;
 
         // 2. RST (RFC 5961 3.2: only an exact match resets, anything else in window gets a challenge ACK).
         if (flags.Has(TcpFlags.Rst))
@@ -609,6 +688,8 @@ public sealed class TcpConnection
             OnNewAck(seg, now);
         else if (ack == _sndUna && seg.Payload.IsEmpty && !flags.Has(TcpFlags.Fin) && !windowChanged && _sndMax > _sndUna)
             OnDuplicateAck(now);
+        if (RackOn && IsSynchronized)
+            RackOnAck(seg, now);
 
         switch (State)
         {
@@ -693,9 +774,15 @@ public sealed class TcpConnection
         {
             if (ack >= _recover)
             {
-                // Full acknowledgment (RFC 6582 3.2 step 3).
+                // Full acknowledgment (RFC 6582 3.2 step 3; with PRR, RFC 6937: cwnd = ssthresh).
                 _inRecovery = false;
-                _cc.Window = Math.Min(_cc.SlowStartThreshold, Math.Max(flight, SendMss) + SendMss);
+                if (RackOn)
+                {
+                    _cc.Window = Math.Max(_cc.SlowStartThreshold, SendMss);
+                    _rack.OnRecoveryEnd();
+                }
+                else
+                    _cc.Window = Math.Min(_cc.SlowStartThreshold, Math.Max(flight, SendMss) + SendMss);
             }
             else if (!_sackOk)
             {
@@ -731,6 +818,8 @@ public sealed class TcpConnection
     private void OnDuplicateAck(TimeSpan now)
     {
         _dupAcks++;
+        if (RackOn)
+            return; // RACK decides what is lost (RackOnAck), from times rather than a duplicate count
         if (_inRecovery)
         {
             if (!_sackOk)
@@ -761,6 +850,96 @@ public sealed class TcpConnection
             RetransmitAt(_sndUna, now);
             _cc.Window = _cc.SlowStartThreshold + 3 * SendMss;
         }
+    }
+
+    /// <summary>
+    /// RACK-TLP's part of every ACK (RFC 8985 6.2): update the transmission record from the cumulative
+    /// ACK and SACK blocks, act on a D-SACK, mark what is now lost, and enter recovery or feed PRR.
+    /// </summary>
+    private void RackOnAck(in IncomingSegment seg, TimeSpan now)
+    {
+        var sacks = seg.Options.Sacks;
+        bool dsack = sacks.Length > 0 && IsDsack(sacks, seg.Acknowledgment);
+        TimeSpan? echoSentBefore = null;
+        if (_tsOk && seg.Options.HasTimestamps && seg.Options.TsEcr != 0)
+        {
+            // Our timestamps count milliseconds: the echoed segment left before the end of that millisecond.
+            uint age = unchecked(TsClock(now) - seg.Options.TsEcr);
+            if (age < 0x7FFFFFFF)
+                echoSentBefore = now - TimeSpan.FromMilliseconds(age) + TimeSpan.FromTicks(TimeSpan.TicksPerMillisecond - (now.Ticks % TimeSpan.TicksPerMillisecond));
+        }
+        int delivered = _rack.OnAck(_sndUna, dsack ? sacks[1..] : sacks, echoSentBefore, now);
+        if (dsack)
+            OnDsack(sacks[0]);
+        RackDetectLoss(now, timer: false, delivered);
+    }
+
+    /// <summary>Marks losses (RFC 8985 6.2 step 5), starts fast recovery on the first, and sets the PRR quota.</summary>
+    private void RackDetectLoss(TimeSpan now, bool timer, int delivered = 0)
+    {
+        int lost = _rack.DetectLoss(now, _inRecovery, _rtt.SmoothedRtt);
+        RackLostBytes += lost;
+        if (!_inRecovery && _rack.LostBytes > 0 && _sndUna >= _recover)
+        {
+            // A new loss episode (RFC 6582: not for losses from before the last one or a timeout).
+            SaveUndo();
+            _cc.OnCongestionEvent(FlightSize, now);
+            FastRetransmits++;
+            _inRecovery = true;
+            _recover = _sndMax;
+            _rttTiming = false;
+            _prr.Start(FlightSize);
+        }
+        if (_inRecovery)
+        {
+            _prr.OnAck(delivered, RackInFlight, _cc.SlowStartThreshold, SendMss);
+            if (timer && lost > 0)
+                _prr.AllowOne(SendMss); // no ACK clocks this one out
+            _cc.Window = Math.Max(RackInFlight + _prr.Quota, SendMss); // what cwnd means during PRR
+        }
+        if (timer)
+            Output(now);
+    }
+
+    /// <summary>RFC 2883 section 4: the first block reports a duplicate when it lies below the ACK or inside the second block.</summary>
+    private static bool IsDsack(ReadOnlySpan<SackBlock> sacks, SeqNumber ack)
+    {
+        var first = sacks[0];
+        if (first.Right <= ack)
+            return true;
+        return sacks.Length > 1 && first.Left >= sacks[1].Left && first.Right <= sacks[1].Right;
+    }
+
+    /// <summary>A window reduction starts: remember the window so that D-SACKs can undo it.</summary>
+    private void SaveUndo()
+    {
+        _undoValid = true;
+        _undoRetrans = 0;
+        _undoMarker = _sndUna;
+        _priorCwnd = _cc.Window;
+        _priorSsthresh = _cc.SlowStartThreshold;
+    }
+
+    private void OnDsack(SackBlock block)
+    {
+        _rack.OnDsack();
+        // Only duplicates of this episode's retransmissions count (not of a later tail loss probe).
+        if (!_undoValid || block.Left < _undoMarker || block.Left >= _recover || _undoRetrans <= 0)
+            return;
+        int segments = Math.Max(1, (block.Right - block.Left + SendMss - 1) / SendMss);
+        _undoRetrans -= segments;
+        if (_undoRetrans > 0)
+            return;
+        // Every retransmission of the episode reached a peer that already had the data: the
+        // reduction was spurious (RFC 2883 section 4.3; Linux tcp_try_undo_dsack).
+        _undoValid = false;
+        _cc.Restore(Math.Max(_cc.Window, _priorCwnd), Math.Max(_cc.SlowStartThreshold, _priorSsthresh));
+        if (_inRecovery)
+        {
+            _inRecovery = false;
+            _rack.OnRecoveryEnd();
+        }
+        SpuriousRecoveriesUndone++;
     }
 
     private void TakeRttSample(in IncomingSegment seg, TimeSpan now)
@@ -897,7 +1076,33 @@ public sealed class TcpConnection
         bool sent = false;
         if (State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)
         {
-            while (true)
+            while (RackOn)
+            {
+                // RACK (RFC 8985) with PRR (RFC 6937): what RACK deemed lost goes first, then new data;
+                // in recovery PRR's quota limits both, otherwise the congestion window does.
+                int pipe = RackInFlight;
+                int budget = _inRecovery ? _prr.Quota : _cc.Window + LimitedTransmit - pipe;
+                if (_rack.TryGetFirstLost(out var ls, out var le))
+                {
+                    int want = Math.Min(le - ls, SendMss - DataOptions(now).EncodedLength);
+                    if (budget < want)
+                        break;
+                    int n = RetransmitAt(ls, now, le - ls);
+                    if (n == 0)
+                        break;
+                    if (_inRecovery)
+                        _prr.OnSent(n);
+                    sent = true;
+                    continue;
+                }
+                var before = _sndMax;
+                if (!SendNewSegment(now, budget, pipe))
+                    break;
+                if (_inRecovery)
+                    _prr.OnSent(_sndMax - before);
+                sent = true;
+            }
+            while (!RackOn)
             {
                 int pipe = _sndNxt - _sndUna;
                 if (_inRecovery && _sackOk)
@@ -922,7 +1127,7 @@ public sealed class TcpConnection
                         sent = true;
                         continue;
                     }
-                    if (SendNewSegment(now, pipe))
+                    if (SendNewSegment(now, _cc.Window - pipe, pipe))
                     {
                         sent = true;
                         continue;
@@ -942,7 +1147,7 @@ public sealed class TcpConnection
                         _sndNxt = SeqNumber.Min(sackedEnd, _sndMax);
                     pipe -= _scoreboard.SackedBytesBelow(_sndNxt);
                 }
-                if (!SendNewSegment(now, pipe))
+                if (!SendNewSegment(now, _cc.Window + LimitedTransmit - pipe, pipe))
                     break;
                 sent = true;
             }
@@ -958,8 +1163,17 @@ public sealed class TcpConnection
             SendAck(now);
     }
 
-    /// <summary>Sends one segment of new (or, after a timeout, resent) data and/or the FIN; false when nothing may go.</summary>
-    private bool SendNewSegment(TimeSpan now, int flight)
+    /// <summary>
+    /// Limited Transmit (RFC 3042): each of the first two duplicate ACKs lets one new segment out
+    /// beyond cwnd, so that a small window still produces the three duplicates fast retransmit needs.
+    /// </summary>
+    private int LimitedTransmit => _inRecovery || _sndNxt < _sndMax ? 0 : Math.Min(_dupAcks, 2) * SendMss;
+
+    /// <summary>
+    /// Sends one segment of new (or, after a timeout, resent) data and/or the FIN within
+    /// <paramref name="budget"/> bytes of congestion allowance; false when nothing may go.
+    /// </summary>
+    private bool SendNewSegment(TimeSpan now, int budget, int flight)
     {
         var dataEnd = DataEnd;
         int unsent = dataEnd - _sndNxt;
@@ -969,12 +1183,7 @@ public sealed class TcpConnection
         var opts = DataOptions(now);
         int maxPayload = SendMss - opts.EncodedLength;
         int rwndAvail = (_sndUna + _sndWnd) - _sndNxt;
-        // Limited Transmit (RFC 3042): each of the first two duplicate ACKs lets one new segment
-        // out beyond cwnd, so that a small window still produces the three duplicates fast
-        // retransmit needs.
-        int limited = _inRecovery || _sndNxt < _sndMax ? 0 : Math.Min(_dupAcks, 2) * SendMss;
-        int cwndAvail = _cc.Window + limited - flight;
-        int len = Math.Max(0, Math.Min(Math.Min(unsent, maxPayload), Math.Min(rwndAvail, cwndAvail)));
+        int len = Math.Max(0, Math.Min(Math.Min(unsent, maxPayload), Math.Min(rwndAvail, budget)));
         if (_sackOk && _sndNxt < _sndMax && _scoreboard.TryGetNextSackedStart(_sndNxt, out var nextSacked))
             len = Math.Min(len, nextSacked - _sndNxt); // resend up to the next SACKed range only
         if (len == 0 && !(unsent <= 0 && finPending))
@@ -1003,6 +1212,8 @@ public sealed class TcpConnection
         if (_sndMax == _sndUna)
             _userTimerBase = now;
         Emit(_sndNxt, _rcvNxt, flags, WindowField(), opts, p1, p2);
+        if (RackOn)
+            _rack.OnSent(_sndNxt, _sndNxt + len + (fin ? 1 : 0), now);
         _sndNxt += len + (fin ? 1 : 0);
         if (_sndNxt > _sndMax)
             _sndMax = _sndNxt;
@@ -1028,7 +1239,11 @@ public sealed class TcpConnection
             _sndBuf.Peek(seq - _sndBufSeq, len, out p1, out p2);
         Retransmissions++;
         _rttTiming = false;
+        if (_undoValid && (_inRecovery || _sndUna < _recover))
+            _undoRetrans++;
         Emit(seq, _rcvNxt, flags, WindowField(), opts, p1, p2);
+        if (RackOn)
+            _rack.OnSent(seq, seq + len + (fin ? 1 : 0), now);
         _rtxDeadline ??= now + _rtt.Rto;
         return len + (fin ? 1 : 0);
     }

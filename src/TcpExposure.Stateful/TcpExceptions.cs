@@ -14,6 +14,9 @@ public class TcpSocketException : IOException
         TcpError.ConnectionRefused => new ConnectionRefusedException($"Connection to {remote} was refused (the peer answered the SYN with RST)."),
         TcpError.TimedOut => new ConnectionTimedOutException(
             $"Connection to {remote} timed out: nothing was acknowledged for {config.UserTimeout.TotalSeconds:0.###} s (user timeout)."),
+        TcpError.KeepAliveTimedOut => new ConnectionTimedOutException(TcpError.KeepAliveTimedOut,
+            $"Connection to {remote} timed out: the peer answered none of {config.KeepAliveCount} keepalive probes sent "
+            + $"{config.KeepAliveInterval.TotalSeconds:0.###} s apart after {config.KeepAliveIdle?.TotalSeconds:0.###} s idle."),
         TcpError.Aborted => new TcpSocketException(error, $"Connection to {remote} was aborted locally."),
         _ => new TcpSocketException(error, $"Connection to {remote} is closed."),
     };
@@ -25,8 +28,15 @@ public sealed class ConnectionResetException(string message) : TcpSocketExceptio
 /// <summary>The peer refused the connection (RST in answer to our SYN).</summary>
 public sealed class ConnectionRefusedException(string message) : TcpSocketException(TcpError.ConnectionRefused, message);
 
-/// <summary>The user timeout expired: the peer stopped acknowledging.</summary>
-public sealed class ConnectionTimedOutException(string message) : TimeoutException(message)
+/// <summary>The peer went silent: the user timeout expired, or keepalive probes went unanswered.</summary>
+public sealed class ConnectionTimedOutException : TimeoutException
 {
-    public TcpError Error => TcpError.TimedOut;
+    /// <summary>A user timeout (<see cref="TcpError.TimedOut"/>).</summary>
+    public ConnectionTimedOutException(string message) : this(TcpError.TimedOut, message) { }
+
+    /// <summary>A timeout of the given kind (<see cref="TcpError.TimedOut"/> or <see cref="TcpError.KeepAliveTimedOut"/>).</summary>
+    public ConnectionTimedOutException(TcpError error, string message) : base(message) => Error = error;
+
+    /// <summary>Which timer ended the connection.</summary>
+    public TcpError Error { get; }
 }

@@ -28,4 +28,6 @@ public enum TcpError
     TimedOut,
     /// <summary>The local application aborted the connection.</summary>
     Aborted,
+    /// <summary>The peer answered none of the keepalive probes (<see cref="TcpConfig.KeepAliveCount"/>).</summary>
+    KeepAliveTimedOut,
 }

@@ -86,7 +86,8 @@ public class LossRecoveryTests
     [Test]
     public void SackRecovery_RetransmitsOnlyHoles()
     {
-        var h = new ConnectionHarness(Plain with { Sack = true });
+        // RFC 6675's duplicate-threshold recovery (RACK off; RackTests cover the default).
+        var h = new ConnectionHarness(Plain with { Sack = true, Rack = false });
         h.PassiveOpen(synOptions: Opts(mss: 1000, sackOk: true));
         Assert.That(h.Conn.SackEnabled, Is.True);
         h.Conn.Send(new byte[6000], h.Now);
@@ -113,7 +114,7 @@ public class LossRecoveryTests
     [Test]
     public void SackRecovery_ManyLostSegmentsRetransmittedInOneRound()
     {
-        var h = new ConnectionHarness(Plain with { Sack = true });
+        var h = new ConnectionHarness(Plain with { Sack = true, Rack = false });
         h.PassiveOpen(synOptions: Opts(mss: 1000, sackOk: true));
         h.Conn.Send(new byte[10000], h.Now);
         Assert.That(h.Out(), Has.Length.EqualTo(10));
@@ -272,7 +273,9 @@ public class TailLossProbeTests
     [Test]
     public void ProbeDrawsSackThatStartsFastRecovery()
     {
-        var h = new ConnectionHarness(Plain with { TailLossProbe = true, Sack = true });
+        // RFC 6675 loss detection (RACK off): one SACKed segment is no loss yet. With RACK the
+        // probe's SACK marks the older segments lost at once (RackTests.TailLossProbe_...).
+        var h = new ConnectionHarness(Plain with { TailLossProbe = true, Sack = true, Rack = false });
         h.PassiveOpen(synOptions: ConnectionHarness.Opts(mss: 1000, sackOk: true));
         h.Conn.Send(new byte[4000], h.Now);
         h.Out();

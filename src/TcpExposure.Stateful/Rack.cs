@@ -1,0 +1,418 @@
+using TcpExposure.Craft.Options;
+using TcpExposure.Craft.Wire;
+
+namespace TcpExposure.Stateful;
+
+/// <summary>
+/// RACK time-based loss detection (RFC 8985 section 6) over a per-segment transmission record.
+/// Every segment sent (new or retransmitted) is recorded with its last transmission time; an ACK
+/// delivers segments (cumulatively or by SACK), and the most recently sent delivered segment
+/// becomes the RACK reference: any segment sent before it that is still outstanding after
+/// RACK.rtt + RACK.reo_wnd is deemed lost. What is not yet overdue arms the reordering timer
+/// (<see cref="ReorderDeadline"/>). Loss is thus found from time, not from counting duplicate
+/// ACKs, so lost retransmissions and losses in short flights are repaired without an RTO.
+/// Like the connection it never reads a clock: every call takes <c>now</c>. The record is a ring
+/// of structs, allocated once (it only grows if a window holds more segments than expected).
+/// </summary>
+public sealed class Rack
+{
+    private const int DupThresh = 3;
+    /// <summary>RFC 8985 6.2 step 4: a D-SACK widens the window for this many recoveries.</summary>
+    private const int ReoWndPersist = 16;
+
+    [Flags]
+    private enum Marks : byte
+    {
+        None = 0,
+        Sacked = 1,
+        /// <summary>Deemed lost and not retransmitted since.</summary>
+        Lost = 2,
+        Retransmitted = 4,
+    }
+
+    private struct Segment
+    {
+        public SeqNumber Start, End;
+        public TimeSpan Xmit;
+        /// <summary>Transmission order: "sent after" compares this, so two sends in the same clock tick still order.</summary>
+        public long Order;
+        public Marks Marks;
+        public readonly int Length => End - Start;
+    }
+
+    private Segment[] _ring;
+    private int _head, _count;
+
+    // RFC 8985 6.1 per-connection state.
+    private bool _hasReference;
+    private TimeSpan _xmitTs;          // RACK.xmit_ts
+    private long _order;               // transmission order of the reference (stands in for RACK.end_seq's tie-break)
+    private long _sends;
+    private TimeSpan _rtt;             // RACK.rtt
+    private SeqNumber _fack;           // highest end sequence delivered (RACK.fack)
+    private bool _reorderingSeen;      // RACK.reord
+    private int _reoWndMult = 1;
+    private int _reoWndPersist;
+
+    /// <summary>A record sized for <paramref name="expectedSegments"/> segments in flight.</summary>
+    public Rack(int expectedSegments)
+    {
+        int n = 16;
+        while (n < expectedSegments)
+            n <<= 1;
+        _ring = new Segment[n];
+    }
+
+    /// <summary>Bytes in recorded segments the peer SACKed.</summary>
+    public int SackedBytes { get; private set; }
+    /// <summary>Bytes deemed lost and not yet retransmitted: they are not in the network.</summary>
+    public int LostBytes { get; private set; }
+    /// <summary>Segments the peer SACKed.</summary>
+    public int SackedSegments { get; private set; }
+    /// <summary>Segments in the record (sent, not cumulatively acknowledged).</summary>
+    public int Count => _count;
+    /// <summary>The smallest RTT measured on a segment sent once; null before any.</summary>
+    public TimeSpan? MinRtt { get; private set; }
+    /// <summary>RACK.rtt: the RTT of the most recently sent segment delivered.</summary>
+    public TimeSpan Rtt => _rtt;
+    /// <summary>The reordering window used by the last <see cref="DetectLoss"/>.</summary>
+    public TimeSpan ReorderWindow { get; private set; }
+    /// <summary>Whether the peer was seen delivering out of order (RACK.reord).</summary>
+    public bool ReorderingSeen => _reorderingSeen;
+    /// <summary>When the reordering timer fires (a not-yet-overdue segment becomes lost); null when unarmed.</summary>
+    public TimeSpan? ReorderDeadline { get; set; }
+
+    /// <summary>Forgets every segment and the RACK reference (the connection starts over).</summary>
+    public void Clear()
+    {
+        _head = _count = 0;
+        SackedBytes = LostBytes = SackedSegments = 0;
+        _hasReference = false;
+        ReorderDeadline = null;
+    }
+
+    private ref Segment At(int i) => ref _ring[(_head + i) & (_ring.Length - 1)];
+
+    /// <summary>
+    /// [<paramref name="start"/>, <paramref name="end"/>) left at <paramref name="now"/>: new data is
+    /// appended; a retransmission restamps the segments it covers (split at its edges) and clears their loss mark.
+    /// </summary>
+    public void OnSent(SeqNumber start, SeqNumber end, TimeSpan now)
+    {
+        if (end <= start)
+            return;
+        if (_count == 0 || start >= At(_count - 1).End)
+        {
+            Append(new Segment { Start = start, End = end, Xmit = now, Order = ++_sends });
+            return;
+        }
+        Split(start);
+        Split(end);
+        for (int i = 0; i < _count; i++)
+        {
+            ref var s = ref At(i);
+            if (s.End <= start)
+                continue;
+            if (s.Start >= end)
+                break;
+            if ((s.Marks & Marks.Lost) != 0)
+                LostBytes -= s.Length;
+            s.Marks = (s.Marks & ~Marks.Lost) | Marks.Retransmitted;
+            s.Xmit = now;
+            s.Order = ++_sends;
+        }
+        if (At(_count - 1).End < end)
+            Append(new Segment { Start = At(_count - 1).End, End = end, Xmit = now, Order = ++_sends });
+    }
+
+    /// <summary>
+    /// Processes an ACK: drops what <paramref name="una"/> covers, marks what <paramref name="sacks"/>
+    /// covers (D-SACK blocks must be left out), and updates the RACK reference from the most recently
+    /// sent segment delivered (RFC 8985 6.2 steps 1-3). <paramref name="echoSentBefore"/> is, when
+    /// the ACK echoes a timestamp, a time before which the echoed segment was certainly sent: a
+    /// retransmitted segment later than that was delivered by its original, so it gives no RTT.
+    /// Returns the bytes newly delivered (RFC 6937 DeliveredData).
+    /// </summary>
+    public int OnAck(SeqNumber una, ReadOnlySpan<SackBlock> sacks, TimeSpan? echoSentBefore, TimeSpan now)
+    {
+        int delivered = 0;
+        bool found = false;
+        TimeSpan bestXmit = default;
+        long bestOrder = 0;
+        bool bestRetransmitted = false;
+        var fackBefore = _fack;
+
+        // Cumulatively acknowledged segments.
+        while (_count > 0)
+        {
+            ref var s = ref At(0);
+            if (s.Start >= una)
+                break;
+            if (s.End > una)
+            {
+                // Partly acknowledged: trim; not a whole delivered segment, so no RTT from it.
+                int cut = una - s.Start;
+                if ((s.Marks & Marks.Sacked) != 0)
+                    SackedBytes -= cut;
+                else
+                {
+                    if ((s.Marks & Marks.Lost) != 0)
+                        LostBytes -= cut;
+                    delivered += cut;
+                }
+                s.Start = una;
+                break;
+            }
+            int len = s.Length;
+            if ((s.Marks & Marks.Sacked) != 0)
+            {
+                SackedBytes -= len;
+                SackedSegments--;
+            }
+            else
+            {
+                if ((s.Marks & Marks.Lost) != 0)
+                    LostBytes -= len;
+                delivered += len;
+                Consider(in s, ref found, ref bestXmit, ref bestOrder, ref bestRetransmitted, fackBefore);
+            }
+            _head = (_head + 1) & (_ring.Length - 1);
+            _count--;
+        }
+
+        foreach (var b in sacks)
+        {
+            if (b.Right <= una || b.Right <= b.Left || _count == 0)
+                continue;
+            var left = SeqNumber.Max(b.Left, una);
+            var right = SeqNumber.Min(b.Right, At(_count - 1).End);
+            if (right <= left)
+                continue;
+            Split(left);
+            Split(right);
+            for (int i = 0; i < _count; i++)
+            {
+                ref var s = ref At(i);
+                if (s.End <= left)
+                    continue;
+                if (s.Start >= right)
+                    break;
+                if ((s.Marks & Marks.Sacked) != 0)
+                    continue;
+                int len = s.Length;
+                if ((s.Marks & Marks.Lost) != 0)
+                    LostBytes -= len;
+                s.Marks = (s.Marks & ~Marks.Lost) | Marks.Sacked;
+                SackedBytes += len;
+                SackedSegments++;
+                delivered += len;
+                Consider(in s, ref found, ref bestXmit, ref bestOrder, ref bestRetransmitted, fackBefore);
+            }
+        }
+
+        if (found)
+        {
+            var rtt = now - bestXmit;
+            // RFC 8985 6.2 step 2: a retransmitted segment whose ACK may have been for the original
+            // gives no RTT (the ACK echoes an older timestamp, or the RTT is below the minimum seen).
+            bool ambiguous = bestRetransmitted
+                && ((echoSentBefore is { } e && e <= bestXmit) || (MinRtt is { } m && rtt < m));
+            if (!ambiguous)
+            {
+                _rtt = rtt;
+                if (!bestRetransmitted && (MinRtt is not { } min || rtt < min))
+                    MinRtt = rtt;
+                if (!_hasReference || bestOrder > _order)
+                {
+                    _xmitTs = bestXmit;
+                    _order = bestOrder;
+                }
+                _hasReference = true;
+            }
+        }
+        return delivered;
+    }
+
+    private void Consider(in Segment s, ref bool found, ref TimeSpan bestXmit, ref long bestOrder,
+        ref bool bestRetransmitted, SeqNumber fackBefore)
+    {
+        bool retransmitted = (s.Marks & Marks.Retransmitted) != 0;
+        // RFC 8985 6.2 step 3: a segment sent once and delivered below the highest delivered sequence
+        // arrived out of order.
+        if (!retransmitted && s.End < fackBefore)
+            _reorderingSeen = true;
+        if (s.End > _fack)
+            _fack = s.End;
+        if (!found || s.Order > bestOrder)
+        {
+            found = true;
+            bestXmit = s.Xmit;
+            bestOrder = s.Order;
+            bestRetransmitted = retransmitted;
+        }
+    }
+
+    /// <summary>A D-SACK arrived: the peer got something twice, so a retransmission was spurious; widen the reordering window.</summary>
+    public void OnDsack()
+    {
+        if (_reoWndMult < 64)
+            _reoWndMult++;
+        _reoWndPersist = ReoWndPersist;
+    }
+
+    /// <summary>A loss recovery ended: the widened reordering window lasts only <see cref="ReoWndPersist"/> recoveries.</summary>
+    public void OnRecoveryEnd()
+    {
+        if (_reoWndPersist > 0 && --_reoWndPersist == 0)
+            _reoWndMult = 1;
+    }
+
+    /// <summary>
+    /// RFC 8985 6.2 step 4: zero while no reordering was seen and recovery is under way (or DupThresh
+    /// segments are SACKed), so the first losses are found as fast as with duplicate ACKs; otherwise
+    /// a quarter of the minimum RTT per D-SACK-driven step, never above SRTT.
+    /// </summary>
+    private TimeSpan ComputeReorderWindow(bool inRecovery, TimeSpan? srtt)
+    {
+        if (!_reorderingSeen && (inRecovery || SackedSegments >= DupThresh))
+            return TimeSpan.Zero;
+        var min = MinRtt ?? TimeSpan.Zero;
+        var w = TimeSpan.FromTicks(min.Ticks / 4 * _reoWndMult);
+        return srtt is { } s && w > s ? s : w;
+    }
+
+    /// <summary>
+    /// RFC 8985 6.2 step 5: marks lost every outstanding segment sent before the RACK reference and
+    /// overdue by RACK.rtt + reo_wnd; arms <see cref="ReorderDeadline"/> for the first that is not yet.
+    /// Returns the bytes newly marked lost.
+    /// </summary>
+    public int DetectLoss(TimeSpan now, bool inRecovery, TimeSpan? srtt)
+    {
+        ReorderDeadline = null;
+        if (!_hasReference)
+            return 0;
+        var reoWnd = ReorderWindow = ComputeReorderWindow(inRecovery, srtt);
+        int lost = 0;
+        TimeSpan? wait = null;
+        for (int i = 0; i < _count; i++)
+        {
+            ref var s = ref At(i);
+            if ((s.Marks & (Marks.Sacked | Marks.Lost)) != 0)
+                continue;
+            bool retransmitted = (s.Marks & Marks.Retransmitted) != 0;
+            if (s.Order > _order)
+            {
+                // Segments sent once go out in sequence order: once one was sent after the reference,
+                // so was every later one (retransmissions included).
+                if (!retransmitted)
+                    break;
+                continue;
+            }
+            var remaining = s.Xmit + _rtt + reoWnd - now;
+            if (remaining <= TimeSpan.Zero)
+            {
+                s.Marks |= Marks.Lost;
+                LostBytes += s.Length;
+                lost += s.Length;
+            }
+            else if (wait is not { } w || remaining > w)
+                wait = remaining; // RFC 8985: the timer covers the latest-expiring candidate
+        }
+        if (wait is { } t)
+            ReorderDeadline = now + t;
+        return lost;
+    }
+
+    /// <summary>The retransmission timer expired: every segment not SACKed is deemed lost (RFC 8985 6.3).</summary>
+    public void MarkAllLost()
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            ref var s = ref At(i);
+            if ((s.Marks & (Marks.Sacked | Marks.Lost)) != 0)
+                continue;
+            s.Marks |= Marks.Lost;
+            LostBytes += s.Length;
+        }
+        ReorderDeadline = null;
+    }
+
+    /// <summary>The lowest segment deemed lost and not yet retransmitted.</summary>
+    public bool TryGetFirstLost(out SeqNumber start, out SeqNumber end)
+    {
+        if (LostBytes > 0)
+            for (int i = 0; i < _count; i++)
+            {
+                ref var s = ref At(i);
+                if ((s.Marks & Marks.Lost) != 0)
+                {
+                    start = s.Start;
+                    end = s.End;
+                    return true;
+                }
+            }
+        start = end = default;
+        return false;
+    }
+
+    /// <summary>The highest recorded segment (for a tail loss probe that resends it).</summary>
+    public bool TryGetLast(out SeqNumber start, out SeqNumber end)
+    {
+        if (_count == 0)
+        {
+            start = end = default;
+            return false;
+        }
+        ref var s = ref At(_count - 1);
+        start = s.Start;
+        end = s.End;
+        return true;
+    }
+
+
+    private void Append(in Segment s)
+    {
+        if (_count == _ring.Length)
+            Grow();
+        At(_count) = s;
+        _count++;
+    }
+
+    /// <summary>Splits the segment containing <paramref name="seq"/> strictly inside it, so a boundary falls at <paramref name="seq"/>.</summary>
+    private void Split(SeqNumber seq)
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            ref var s = ref At(i);
+            if (s.End <= seq)
+                continue;
+            if (s.Start >= seq)
+                return;
+            // s.Start < seq < s.End: make room at i + 1 and cut.
+            if (_count == _ring.Length)
+            {
+                Grow();
+                s = ref At(i);
+            }
+            for (int j = _count; j > i + 1; j--)
+                At(j) = At(j - 1);
+            _count++;
+            var tail = s;
+            tail.Start = seq;
+            s.End = seq;
+            At(i + 1) = tail;
+            if ((tail.Marks & Marks.Sacked) != 0)
+                SackedSegments++;
+            return;
+        }
+    }
+
+    private void Grow()
+    {
+        var bigger = new Segment[_ring.Length * 2];
+        for (int i = 0; i < _count; i++)
+            bigger[i] = At(i);
+        _ring = bigger;
+        _head = 0;
+    }
+}
