@@ -214,9 +214,13 @@ public sealed class Rack
         {
             var rtt = now - bestXmit;
             // RFC 8985 6.2 step 2: a retransmitted segment whose ACK may have been for the original
-            // gives no RTT (the ACK echoes an older timestamp, or the RTT is below the minimum seen).
+            // gives no RTT: the ACK echoes a timestamp older than the retransmission or, without
+            // timestamps, the RTT is below the minimum seen. With timestamps only their verdict
+            // counts: on a sub-millisecond path RTTs jitter around the minimum, and the RTT test
+            // would reject most genuine retransmission deliveries, leaving lost retransmissions
+            // unnoticed until the RTO.
             bool ambiguous = bestRetransmitted
-                && ((echoSentBefore is { } e && e <= bestXmit) || (MinRtt is { } m && rtt < m));
+                && (echoSentBefore is { } e ? e <= bestXmit : MinRtt is { } m && rtt < m);
             if (!ambiguous)
             {
                 _rtt = rtt;

@@ -422,8 +422,15 @@ public sealed class TcpConnection
         _rtxDeadline = now + _rtt.Rto;
     }
 
-    private bool TlpEligible => _cfg.TailLossProbe && !_tlpSent && !_inRecovery && _rtt.Backoff == 0 && _sndNxt == _sndMax
-        && _rtt.SmoothedRtt is not null && State is TcpState.Established or TcpState.CloseWait;
+    /// <summary>
+    /// A probe may replace the next RTO. Unlike RFC 8985 7.2 (and Linux) this holds in RACK fast
+    /// recovery too: on short paths receivers coalesce a burst into one ACK (GRO), so one lost ACK
+    /// silences a whole flight, in recovery as elsewhere, and a probe after two SRTTs repairs that
+    /// far sooner than a 200 ms RTO. Not after a timeout until an RTT sample clears the backoff.
+    /// </summary>
+    private bool TlpEligible => _cfg.TailLossProbe && !_tlpSent && (!_inRecovery || RackOn) && _rtt.Backoff == 0 && _sndNxt == _sndMax
+        && _rtt.SmoothedRtt is not null
+        && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck;
 
     /// <summary>(Re)starts the retransmission timer; the first expiry is a tail loss probe when that applies.</summary>
     private void ArmRetransmitTimer(TimeSpan now)

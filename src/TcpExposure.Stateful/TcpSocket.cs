@@ -3,7 +3,8 @@ using System.Net;
 namespace TcpExposure.Stateful;
 
 /// <summary>Per-connection counters.</summary>
-public readonly record struct TcpSocketCounters(long Retransmissions, long Timeouts, long FastRetransmits, long ZeroWindowProbes, long BytesSent, long BytesReceived);
+public readonly record struct TcpSocketCounters(long Retransmissions, long Timeouts, long FastRetransmits, long ZeroWindowProbes, long BytesSent, long BytesReceived,
+    long TailLossProbes = 0, long SpuriousRecoveriesUndone = 0);
 
 /// <summary>
 /// A connected socket of a <see cref="TcpStack"/>. Reads and writes wait on the connection's
@@ -44,7 +45,8 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
             lock (_stack.Gate)
             {
                 var c = Connection;
-                return new TcpSocketCounters(c.Retransmissions, c.Timeouts, c.FastRetransmits, c.ZeroWindowProbes, c.BytesAcknowledged, c.BytesReceived);
+                return new TcpSocketCounters(c.Retransmissions, c.Timeouts, c.FastRetransmits, c.ZeroWindowProbes, c.BytesAcknowledged, c.BytesReceived,
+                    c.TailLossProbes, c.SpuriousRecoveriesUndone);
             }
         }
     }

@@ -5,9 +5,15 @@ namespace TcpExposure.Stateful.Tests;
 /// <summary>Deterministic whole-transfer runs of two connections on one virtual clock.</summary>
 public class SimulationTests
 {
-    private static (byte[] Received, ConnectionPairSimulation Sim) Transfer(TcpConfig cfg, byte[] file, ILossModel toServer, ILossModel toClient)
+    private static (byte[] Received, ConnectionPairSimulation Sim) Transfer(TcpConfig cfg, byte[] file, ILossModel toServer, ILossModel toClient,
+        TimeSpan? oneWayDelay = null)
     {
         var sim = new ConnectionPairSimulation(cfg) { LossToServer = toServer, LossToClient = toClient };
+        var tracePath = Environment.GetEnvironmentVariable("SIM_TRACE");
+        StreamWriter? tw = tracePath is null || oneWayDelay is null ? null : new StreamWriter(tracePath + (cfg.Rack ? ".rack" : ".old"));
+        if (tw is not null) sim.Trace = tw.WriteLine;
+        if (oneWayDelay is { } owd)
+            sim.OneWayDelay = owd;
         var received = new MemoryStream();
         int written = 0;
         bool closed = false;
@@ -29,6 +35,7 @@ public class SimulationTests
                     received.Write(buf, 0, n);
             },
             TimeSpan.FromMinutes(30));
+        tw?.Dispose();
         return (received.ToArray(), sim);
     }
 
@@ -60,5 +67,19 @@ public class SimulationTests
         Assert.That(sim.Server.Retransmissions, Is.Zero);
         // 10 ms RTT, slow start from 10 segments up to the 256 KB window: well under a second.
         Assert.That(sim.Now, Is.LessThan(TimeSpan.FromSeconds(0.5)));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void FiveMegabytes_FivePercentLossEachWay_ShortPath(bool rack)
+    {
+        var cfg = new TcpConfig { Rack = rack };
+        var file = new byte[5 << 20];
+        new Random(3).NextBytes(file);
+        var (received, sim) = Transfer(cfg, file, new RandomLoss(0.05, 11), new RandomLoss(0.05, 12), TimeSpan.FromMilliseconds(0.05));
+        Assert.That(SHA256.HashData(received), Is.EqualTo(SHA256.HashData(file)));
+        var s = sim.Server;
+        TestContext.Out.WriteLine($"rack={rack}: dropped {sim.Dropped}, {s.Retransmissions} retransmissions ({s.Timeouts} timeouts, " +
+            $"{s.FastRetransmits} recoveries, {s.TailLossProbes} TLPs, {s.RackLostBytes} bytes RACK-lost, {s.SpuriousRecoveriesUndone} undone), virtual {sim.Now.TotalSeconds:0.###} s");
     }
 }

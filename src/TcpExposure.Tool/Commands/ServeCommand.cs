@@ -139,7 +139,7 @@ public sealed class ServeCommand : ICommand
             await socket.FlushAsync().ConfigureAwait(false);
             var c = socket.Counters;
             Progress(string.Create(CultureInfo.InvariantCulture,
-                $"{socket.Id}: {socket.RemoteEndPoint} done, {c.BytesSent} bytes in {watch.Elapsed.TotalSeconds:F3} s, {c.Retransmissions} retransmissions ({c.FastRetransmits} fast, {c.Timeouts} timeouts, {c.ZeroWindowProbes} zero-window probes)"));
+                $"{socket.Id}: {socket.RemoteEndPoint} done, {c.BytesSent} bytes in {watch.Elapsed.TotalSeconds:F3} s, {c.Retransmissions} retransmissions ({c.FastRetransmits} fast, {c.Timeouts} timeouts, {c.TailLossProbes} tail loss probes, {c.SpuriousRecoveriesUndone} undone, {c.ZeroWindowProbes} zero-window probes)"));
         }
         catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException or OperationCanceledException)
         {
