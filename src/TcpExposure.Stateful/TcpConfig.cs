@@ -36,6 +36,11 @@ public sealed record TcpConfig
     /// </summary>
     public bool TailLossProbe { get; init; } = true;
     /// <summary>
+    /// Lower bound of the probe timeout (RFC 8985 7.2 PTO = 2 SRTT): on a sub-millisecond path it
+    /// is what a tail loss costs. Linux uses two jiffies.
+    /// </summary>
+    public TimeSpan MinProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(2);
+    /// <summary>
     /// RACK-TLP loss detection (RFC 8985) with Proportional Rate Reduction (RFC 6937) and D-SACK
     /// undo (RFC 2883) when the peer does SACK: losses are found from transmission times, so lost
     /// retransmissions and losses in short flights are repaired without waiting for the RTO. Off,

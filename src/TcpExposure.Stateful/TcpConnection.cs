@@ -75,7 +75,8 @@ public sealed class TcpConnection
     // Timers; null when not armed.
     private TimeSpan? _rtxDeadline;
     private bool _tlpArmed;           // _rtxDeadline is a probe timeout, not the RTO
-    private bool _tlpSent;            // a probe went out and no new ACK came since
+    private int _tlpProbes;           // probes sent since the last new ACK
+    private SeqNumber _probeStart, _probeEnd; // what the last RACK probe resent
     private bool _persisting;
     private int _persistBackoff;
     private TimeSpan? _delayedAckDeadline;
@@ -87,6 +88,8 @@ public sealed class TcpConnection
     private int _challengeAcks;
     private TimeSpan? _challengeWindow;
 
+    public static Action<string>? DebugTrace; // DEBUG-ONLY
+    private void Dbg(string what, TimeSpan now) => DebugTrace?.Invoke($"{now.TotalMilliseconds:0.000} {what} una={_sndUna.Value} max={_sndMax.Value} rec={_inRecovery} recover={_recover.Value} cwnd={_cc.Window} ssth={_cc.SlowStartThreshold} q={_prr.Quota} pipe={RackInFlight} lost={_rack.LostBytes} sacked={_rack.SackedBytes} rtx={_rtxDeadline?.TotalMilliseconds:0.000} tlp={_tlpArmed} tlpSent={_tlpProbes} reo={_rack.ReorderDeadline?.TotalMilliseconds:0.000} rrtt={_rack.Rtt.TotalMilliseconds:0.000} wnd={_rack.ReorderWindow.TotalMilliseconds:0.000} boff={_rtt.Backoff} srtt={_rtt.SmoothedRtt?.TotalMilliseconds}");
     /// <summary>A closed connection that will use <paramref name="iss"/> as its initial sequence number.</summary>
     public TcpConnection(TcpConfig config, ISegmentSink sink, uint iss)
     {
@@ -311,6 +314,7 @@ public sealed class TcpConnection
     {
         if (State == TcpState.Closed)
             return;
+        if (DebugTrace is not null) Dbg("POLL", now);
         if (_timeWaitDeadline is { } tw && now >= tw)
         {
             EnterClosed();
@@ -400,11 +404,22 @@ public sealed class TcpConnection
     {
         // RFC 8985 7.3: new data if the window allows, else the last segment again. No backoff,
         // no window change: the point is only to draw an ACK (with SACK) out of the receiver.
+        // With RACK the probe is always the last segment: a duplicate (or a segment past a hole)
+        // draws an immediate ACK from any receiver, while new in-order data may wait in a delayed
+        // ACK timer, which Linux stretches towards 200 ms on a sparse flow: as long as the RTO
+        // that follows the probe. If the last segment was lost, resending it repairs the tail.
         _tlpArmed = false;
-        _tlpSent = true;
+        _tlpProbes++;
         if (_sndMax != _sndUna)
         {
             TailLossProbes++;
+            if (RackOn && _rack.TryGetLast(out var ls, out var le))
+            {
+                _probeStart = ls;
+                _probeEnd = ls + RetransmitAt(ls, now, le - ls);
+                ArmRetransmitTimer(now); // another probe (twice as late) while any is left, else the RTO
+                return;
+            }
             var dataEnd = DataEnd;
             bool sentNew = false;
             if (dataEnd > _sndNxt && _sndNxt == _sndMax && (_sndUna + _sndWnd) - _sndNxt > 0)
@@ -423,12 +438,20 @@ public sealed class TcpConnection
     }
 
     /// <summary>
+    /// Probes in a row (each one PTO later than the last, doubled) before the RTO, with RACK.
+    /// RFC 8985 allows one: but when the probe's own ACK is lost, as on any lossy path it is now and
+    /// then, the RTO follows, and on a sub-millisecond path a 200 ms RTO costs thousands of RTTs and
+    /// the whole window. A probe is one segment and changes no state, so a few are cheap.
+    /// </summary>
+    private const int MaxRackProbes = 3;
+
+    /// <summary>
     /// A probe may replace the next RTO. Unlike RFC 8985 7.2 (and Linux) this holds in RACK fast
     /// recovery too: on short paths receivers coalesce a burst into one ACK (GRO), so one lost ACK
     /// silences a whole flight, in recovery as elsewhere, and a probe after two SRTTs repairs that
     /// far sooner than a 200 ms RTO. Not after a timeout until an RTT sample clears the backoff.
     /// </summary>
-    private bool TlpEligible => _cfg.TailLossProbe && !_tlpSent && (!_inRecovery || RackOn) && _rtt.Backoff == 0 && _sndNxt == _sndMax
+    private bool TlpEligible => _cfg.TailLossProbe && _tlpProbes < (RackOn ? MaxRackProbes : 1) && (!_inRecovery || RackOn) && _rtt.Backoff == 0 && _sndNxt == _sndMax
         && _rtt.SmoothedRtt is not null
         && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck;
 
@@ -439,12 +462,16 @@ public sealed class TcpConnection
         _tlpArmed = false;
         if (TlpEligible && _rtt.SmoothedRtt is { } srtt)
         {
-            // RFC 8985 7.2: PTO = 2 SRTT, plus the peer's worst-case delayed ACK when one segment is out.
+            // RFC 8985 7.2: PTO = 2 SRTT, plus the peer's worst-case delayed ACK when one segment is
+            // out. Not with RACK: its probe is a duplicate, which the peer acknowledges at once, so
+            // probing a delayed ACK costs one segment and brings the ACK early.
             var pto = srtt * 2;
-            if (FlightSize <= SendMss)
+            if (FlightSize <= SendMss && !RackOn)
                 pto = TimeSpan.FromTicks(Math.Max(pto.Ticks, (srtt * 1.5 + TimeSpan.FromMilliseconds(200)).Ticks));
-            if (pto < TimeSpan.FromMilliseconds(10))
-                pto = TimeSpan.FromMilliseconds(10);
+            if (pto < _cfg.MinProbeTimeout)
+                pto = _cfg.MinProbeTimeout;
+            for (int i = 0; i < _tlpProbes; i++)
+                pto += pto; // each further probe waits twice as long
             if (pto < rto)
             {
                 _rtxDeadline = now + pto;
@@ -697,6 +724,7 @@ public sealed class TcpConnection
             OnDuplicateAck(now);
         if (RackOn && IsSynchronized)
             RackOnAck(seg, now);
+        if (DebugTrace is not null) Dbg($"ACK {ack.Value} sacks {string.Join(",", seg.Options.Sacks.ToArray().Select(b => $"{b.Left.Value}-{b.Right.Value}"))}", now);
 
         switch (State)
         {
@@ -759,7 +787,7 @@ public sealed class TcpConnection
     {
         var ack = seg.Acknowledgment;
         int acked = ack - _sndUna;
-        _tlpSent = false;
+        _tlpProbes = 0;
         TakeRttSample(seg, now);
         int dataAcked = 0;
         if (ack > _sndBufSeq)
@@ -929,6 +957,10 @@ public sealed class TcpConnection
 
     private void OnDsack(SackBlock block)
     {
+        // The duplicate of a tail loss probe only says the tail had arrived (RFC 8985 7.4): no
+        // reordering, no spurious recovery.
+        if (block.Left >= _probeStart && block.Right <= _probeEnd)
+            return;
         _rack.OnDsack();
         // Only duplicates of this episode's retransmissions count (not of a later tail loss probe).
         if (!_undoValid || block.Left < _undoMarker || block.Left >= _recover || _undoRetrans <= 0)
@@ -1342,6 +1374,7 @@ public sealed class TcpConnection
             _segmentsUnacked = 0;
         }
         SegmentsSent++;
+        if (DebugTrace is not null && (p1.Length + p2.Length) > 0) DebugTrace($"   send {seq.Value} len {p1.Length + p2.Length}");
         _sink.Send(new OutgoingSegment(seq, ack, flags, window, options, p1, p2));
     }
 }
