@@ -359,17 +359,28 @@ public sealed class Rack
         return false;
     }
 
-    /// <summary>The highest recorded segment (for a tail loss probe that resends it).</summary>
-    public bool TryGetLast(out SeqNumber start, out SeqNumber end)
+    /// <summary>
+    /// The segment a tail loss probe resends: the highest one not SACKed (its delivery moves the
+    /// RACK reference past every older retransmission), else the highest one.
+    /// </summary>
+    public bool TryGetProbeSegment(out SeqNumber start, out SeqNumber end)
     {
+        start = end = default;
         if (_count == 0)
-        {
-            start = end = default;
             return false;
+        for (int i = _count - 1; i >= 0; i--)
+        {
+            ref var s = ref At(i);
+            if ((s.Marks & Marks.Sacked) == 0)
+            {
+                start = s.Start;
+                end = s.End;
+                return true;
+            }
         }
-        ref var s = ref At(_count - 1);
-        start = s.Start;
-        end = s.End;
+        ref var last = ref At(_count - 1);
+        start = last.Start;
+        end = last.End;
         return true;
     }
 

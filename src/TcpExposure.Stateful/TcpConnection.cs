@@ -404,16 +404,17 @@ public sealed class TcpConnection
     {
         // RFC 8985 7.3: new data if the window allows, else the last segment again. No backoff,
         // no window change: the point is only to draw an ACK (with SACK) out of the receiver.
-        // With RACK the probe is always the last segment: a duplicate (or a segment past a hole)
-        // draws an immediate ACK from any receiver, while new in-order data may wait in a delayed
-        // ACK timer, which Linux stretches towards 200 ms on a sparse flow: as long as the RTO
-        // that follows the probe. If the last segment was lost, resending it repairs the tail.
+        // With RACK the probe is the highest segment not SACKed (else the last one): a duplicate
+        // (or a segment past a hole) draws an immediate ACK from any receiver, while new in-order
+        // data may wait in a delayed ACK timer, which Linux stretches towards 200 ms on a sparse
+        // flow: as long as the RTO that follows the probe. If that segment was lost, resending it
+        // repairs the tail; if it arrives, its SACK lets RACK judge every older retransmission.
         _tlpArmed = false;
         _tlpProbes++;
         if (_sndMax != _sndUna)
         {
             TailLossProbes++;
-            if (RackOn && _rack.TryGetLast(out var ls, out var le))
+            if (RackOn && _rack.TryGetProbeSegment(out var ls, out var le))
             {
                 _probeStart = ls;
                 _probeEnd = ls + RetransmitAt(ls, now, le - ls);
