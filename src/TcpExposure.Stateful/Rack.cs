@@ -136,11 +136,9 @@ public sealed class Rack
     public int OnAck(SeqNumber una, ReadOnlySpan<SackBlock> sacks, TimeSpan? echoSentBefore, TimeSpan now)
     {
         int delivered = 0;
-        bool found = false;
-        TimeSpan bestXmit = default;
-        long bestOrder = 0;
-        bool bestRetransmitted = false;
-        var fackBefore = _fack;
+        _ackNow = now;
+        _ackEchoSentBefore = echoSentBefore;
+        _fackBefore = _fack;
 
         // Cumulatively acknowledged segments.
         while (_count > 0)
@@ -174,7 +172,7 @@ public sealed class Rack
                 if ((s.Marks & Marks.Lost) != 0)
                     LostBytes -= len;
                 delivered += len;
-                Consider(in s, ref found, ref bestXmit, ref bestOrder, ref bestRetransmitted, fackBefore);
+                Consider(in s);
             }
             _head = (_head + 1) & (_ring.Length - 1);
             _count--;
@@ -206,53 +204,43 @@ public sealed class Rack
                 SackedBytes += len;
                 SackedSegments++;
                 delivered += len;
-                Consider(in s, ref found, ref bestXmit, ref bestOrder, ref bestRetransmitted, fackBefore);
+                Consider(in s);
             }
         }
 
-        if (found)
-        {
-            var rtt = now - bestXmit;
-            // RFC 8985 6.2 step 2: a retransmitted segment whose ACK may have been for the original
-            // gives no RTT: the ACK echoes a timestamp older than the retransmission or, without
-            // timestamps, the RTT is below the minimum seen. With timestamps only their verdict
-            // counts: on a sub-millisecond path RTTs jitter around the minimum, and the RTT test
-            // would reject most genuine retransmission deliveries, leaving lost retransmissions
-            // unnoticed until the RTO.
-            bool ambiguous = bestRetransmitted
-                && (echoSentBefore is { } e ? e <= bestXmit : MinRtt is { } m && rtt < m);
-            if (!ambiguous)
-            {
-                _rtt = rtt;
-                if (!bestRetransmitted && (MinRtt is not { } min || rtt < min))
-                    MinRtt = rtt;
-                if (!_hasReference || bestOrder > _order)
-                {
-                    _xmitTs = bestXmit;
-                    _order = bestOrder;
-                }
-                _hasReference = true;
-            }
-        }
         return delivered;
     }
 
-    private void Consider(in Segment s, ref bool found, ref TimeSpan bestXmit, ref long bestOrder,
-        ref bool bestRetransmitted, SeqNumber fackBefore)
+    // The ACK being processed (OnAck hands these to Consider without a closure).
+    private TimeSpan _ackNow;
+    private TimeSpan? _ackEchoSentBefore;
+    private SeqNumber _fackBefore;
+
+    /// <summary>RFC 8985 6.2 steps 1-3 for one newly delivered segment.</summary>
+    private void Consider(in Segment s)
     {
         bool retransmitted = (s.Marks & Marks.Retransmitted) != 0;
-        // RFC 8985 6.2 step 3: a segment sent once and delivered below the highest delivered sequence
-        // arrived out of order.
-        if (!retransmitted && s.End < fackBefore)
+        // Step 3: a segment sent once and delivered below the highest delivered sequence arrived out of order.
+        if (!retransmitted && s.End < _fackBefore)
             _reorderingSeen = true;
         if (s.End > _fack)
             _fack = s.End;
-        if (!found || s.Order > bestOrder)
+        var rtt = _ackNow - s.Xmit;
+        if (!retransmitted && (MinRtt is not { } min || rtt < min))
+            MinRtt = rtt; // step 1
+        // Step 2: a retransmitted segment whose ACK may have been for the original gives no RTT:
+        // the ACK echoes a timestamp older than the retransmission or, without timestamps, the RTT
+        // is below the minimum seen. With timestamps only their verdict counts: on a
+        // sub-millisecond path RTTs jitter around the minimum, and the RTT test would reject most
+        // genuine deliveries of retransmissions, leaving lost retransmissions unnoticed until the RTO.
+        if (retransmitted && (_ackEchoSentBefore is { } e ? e <= s.Xmit : MinRtt is { } m && rtt < m))
+            return;
+        if (!_hasReference || s.Order > _order)
         {
-            found = true;
-            bestXmit = s.Xmit;
-            bestOrder = s.Order;
-            bestRetransmitted = retransmitted;
+            _rtt = rtt; // RACK.rtt follows the most recently sent segment delivered
+            _xmitTs = s.Xmit;
+            _order = s.Order;
+            _hasReference = true;
         }
     }
 

@@ -88,8 +88,6 @@ public sealed class TcpConnection
     private int _challengeAcks;
     private TimeSpan? _challengeWindow;
 
-    public static Action<string>? DebugTrace; // DEBUG-ONLY
-    private void Dbg(string what, TimeSpan now) => DebugTrace?.Invoke($"{now.TotalMilliseconds:0.000} {what} una={_sndUna.Value} max={_sndMax.Value} rec={_inRecovery} recover={_recover.Value} cwnd={_cc.Window} ssth={_cc.SlowStartThreshold} q={_prr.Quota} pipe={RackInFlight} lost={_rack.LostBytes} sacked={_rack.SackedBytes} rtx={_rtxDeadline?.TotalMilliseconds:0.000} tlp={_tlpArmed} tlpSent={_tlpProbes} reo={_rack.ReorderDeadline?.TotalMilliseconds:0.000} rrtt={_rack.Rtt.TotalMilliseconds:0.000} wnd={_rack.ReorderWindow.TotalMilliseconds:0.000} boff={_rtt.Backoff} srtt={_rtt.SmoothedRtt?.TotalMilliseconds}");
     /// <summary>A closed connection that will use <paramref name="iss"/> as its initial sequence number.</summary>
     public TcpConnection(TcpConfig config, ISegmentSink sink, uint iss)
     {
@@ -314,7 +312,6 @@ public sealed class TcpConnection
     {
         if (State == TcpState.Closed)
             return;
-        if (DebugTrace is not null) Dbg("POLL", now);
         if (_timeWaitDeadline is { } tw && now >= tw)
         {
             EnterClosed();
@@ -725,7 +722,6 @@ public sealed class TcpConnection
             OnDuplicateAck(now);
         if (RackOn && IsSynchronized)
             RackOnAck(seg, now);
-        if (DebugTrace is not null) Dbg($"ACK {ack.Value} sacks {string.Join(",", seg.Options.Sacks.ToArray().Select(b => $"{b.Left.Value}-{b.Right.Value}"))}", now);
 
         switch (State)
         {
@@ -1121,7 +1117,8 @@ public sealed class TcpConnection
                 // RACK (RFC 8985) with PRR (RFC 6937): what RACK deemed lost goes first, then new data;
                 // in recovery PRR's quota limits both, otherwise the congestion window does.
                 int pipe = RackInFlight;
-                int budget = _inRecovery ? _prr.Quota : _cc.Window + LimitedTransmit - pipe;
+                // (No Limited Transmit: SACKed segments already leave the pipe.)
+                int budget = _inRecovery ? _prr.Quota : _cc.Window - pipe;
                 if (_rack.TryGetFirstLost(out var ls, out var le))
                 {
                     int want = Math.Min(le - ls, SendMss - DataOptions(now).EncodedLength);
@@ -1375,7 +1372,6 @@ public sealed class TcpConnection
             _segmentsUnacked = 0;
         }
         SegmentsSent++;
-        if (DebugTrace is not null && (p1.Length + p2.Length) > 0) DebugTrace($"   send {seq.Value} len {p1.Length + p2.Length}");
         _sink.Send(new OutgoingSegment(seq, ack, flags, window, options, p1, p2));
     }
 }

@@ -66,8 +66,6 @@ internal sealed class ConnectionPairSimulation
             {
                 var seg = new IncomingSegment(p.Seq, p.Ack, p.Flags, p.Window, p.Options, p.Payload);
                 (p.ToServer ? Server : Client).Process(seg, Now);
-                if (p.ToServer && Trace is not null)
-                    Trace($"          srv rec={Server.InRecovery} cwnd={Server.CongestionWindow} ssth={Server.SlowStartThreshold} una={Server.SendUnacknowledged.Value} nxt={Server.SendNext.Value} lost={Server.RackState.LostBytes} sacked={Server.RackState.SackedBytes} dl={Server.NextDeadline?.TotalMilliseconds:0.000} reo={Server.RackState.ReorderDeadline?.TotalMilliseconds:0.000} rtt={Server.RackState.Rtt.TotalMilliseconds} wnd={Server.SendWindow} q={Server.SendQueued}");
             }
             if (Client.NextDeadline <= Now) Client.Poll(Now);
             if (Server.NextDeadline <= Now) Server.Poll(Now);

@@ -70,7 +70,6 @@ public sealed class ServeCommand : ICommand
 
     private async Task<int> RunAsync(byte[] content)
     {
-        if (Environment.GetEnvironmentVariable("TCPX_TRACE") is { } trp) { var w = new StreamWriter(trp) { AutoFlush = false }; TcpExposure.Stateful.TcpConnection.DebugTrace = w.WriteLine; AppDomain.CurrentDomain.ProcessExit += (_, _) => w.Flush(); }
         var host = StackHost.Open(Addr, Netns, Via, Peer, new TcpConfig
         {
             CongestionControl = CongestionControl,
