@@ -7,8 +7,11 @@ namespace TcpExposure.Stateful;
 /// One TCP connection per RFC 9293: a plain switch over <see cref="TcpState"/>. It never reads a
 /// clock and never sends by itself: every entry point takes <c>now</c> (time since an arbitrary
 /// epoch), and every segment it emits goes to the <see cref="ISegmentSink"/> before the call
-/// returns. The owner calls <see cref="Poll"/> at <see cref="NextDeadline"/> (the earliest of the
-/// retransmission/persist timer, the delayed ACK, TIME-WAIT and the user timeout).
+/// returns. The owner keeps one timer per connection and calls <see cref="Poll"/> at
+/// <see cref="NextDeadline"/>: the earliest of the retransmission timer (RTO, tail loss probe or
+/// persist), RACK's reordering timer, the delayed ACK, keepalive, TIME-WAIT and the user timeout.
+/// Loss recovery with a SACK peer is RACK-TLP (RFC 8985, <see cref="Rack"/>) with PRR (RFC 6937)
+/// and D-SACK undo (RFC 2883); without SACK it is NewReno (RFC 6582).
 /// Not thread-safe: the owner serializes calls.
 /// </summary>
 public sealed class TcpConnection
