@@ -392,9 +392,15 @@ public sealed class TcpConnection
                 _recover = _sndMax; // RFC 6582 step 1 after a timeout: no fast retransmit for older dup ACKs
                 Retransmissions--;   // Output counts the resent segment
                 if (RackOn)
+                {
                     _rack.MarkAllLost(); // RFC 8985 6.3: Output resends them, one window at a time
-                else
-                    _sndNxt = _sndUna;   // go back N (skipping what the peer SACKed); the window is one segment now
+                    // Probes again: should this retransmission or its ACK be lost, they find out
+                    // long before the doubled RTO.
+                    _tlpProbes = 0;
+                    ArmRetransmitTimer(now);
+                    return;
+                }
+                _sndNxt = _sndUna;   // go back N (skipping what the peer SACKed); the window is one segment now
                 break;
         }
         _rtxDeadline = now + _rtt.Rto;
@@ -439,20 +445,24 @@ public sealed class TcpConnection
     }
 
     /// <summary>
-    /// Probes in a row (each one PTO later than the last, doubled) before the RTO, with RACK.
-    /// RFC 8985 allows one: but when the probe's own ACK is lost, as on any lossy path it is now and
-    /// then, the RTO follows, and on a sub-millisecond path a 200 ms RTO costs thousands of RTTs and
-    /// the whole window. A probe is one segment and changes no state, so a few are cheap.
+    /// Probes in a row before the RTO, with RACK; each waits twice the PTO of the one before, and
+    /// none is sent once that reaches the RTO. RFC 8985 allows one: but when the probe or its ACK is
+    /// lost, as on any lossy path it is now and then, the RTO follows, and on a sub-millisecond
+    /// path a 200 ms RTO costs thousands of RTTs and the whole window. A probe is one segment and
+    /// changes no state, and the doubling keeps a dead path to a handful of them per RTO.
     /// </summary>
-    private const int MaxRackProbes = 3;
+    private const int MaxRackProbes = 8;
 
     /// <summary>
     /// A probe may replace the next RTO. Unlike RFC 8985 7.2 (and Linux) this holds in RACK fast
     /// recovery too: on short paths receivers coalesce a burst into one ACK (GRO), so one lost ACK
     /// silences a whole flight, in recovery as elsewhere, and a probe after two SRTTs repairs that
-    /// far sooner than a 200 ms RTO. Not after a timeout until an RTT sample clears the backoff.
+    /// far sooner than a 200 ms RTO. So too after a timeout (without RACK: not until an RTT sample
+    /// clears the backoff): when the timeout's retransmission or its ACK is lost, probes find out
+    /// in milliseconds instead of a doubled RTO, and the doubling PTO still keeps them few.
     /// </summary>
-    private bool TlpEligible => _cfg.TailLossProbe && _tlpProbes < (RackOn ? MaxRackProbes : 1) && (!_inRecovery || RackOn) && _rtt.Backoff == 0 && _sndNxt == _sndMax
+    private bool TlpEligible => _cfg.TailLossProbe && _tlpProbes < (RackOn ? MaxRackProbes : 1) && (!_inRecovery || RackOn)
+        && (_rtt.Backoff == 0 || RackOn) && _sndNxt == _sndMax
         && _rtt.SmoothedRtt is not null
         && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck;
 
@@ -907,6 +917,14 @@ public sealed class TcpConnection
         if (dsack)
             OnDsack(sacks[0]);
         RackDetectLoss(now, timer: false, delivered);
+        if (delivered > 0 && _tlpProbes > 0 && _sndMax != _sndUna)
+        {
+            // SACKed data is an answer too: the path works, so probing may start over (the
+            // cumulative ACK that RFC 8985 waits for may be stuck behind a lost retransmission).
+            _tlpProbes = 0;
+            if (TlpEligible)
+                ArmRetransmitTimer(now);
+        }
     }
 
     /// <summary>Marks losses (RFC 8985 6.2 step 5), starts fast recovery on the first, and sets the PRR quota.</summary>

@@ -154,15 +154,34 @@ public class RackTests
         var h = Open(Plain with { Sack = true, TailLossProbe = true, MinRto = TimeSpan.FromSeconds(2) });
         h.Conn.Send(new byte[2000], h.Now);
         h.Out();
-        h.At(1.6);
+        h.At(3.2);
         Assert.That(h.OutTimed(), Is.EqualTo(new[]
         {
             (0.3, "P. 1001:2001(1000) ack 1 win 65535"),   // PTO 0.2
             (0.7, "P. 1001:2001(1000) ack 1 win 65535"),   // 2 PTO
-            (1.5, "P. 1001:2001(1000) ack 1 win 65535"),   // 4 PTO, the last probe
+            (1.5, "P. 1001:2001(1000) ack 1 win 65535"),   // 4 PTO
+            (3.1, "P. 1001:2001(1000) ack 1 win 65535"),   // 8 PTO = 1.6 s, the last below the RTO
         }));
-        Assert.That(h.Conn.NextDeadline, Is.EqualTo(TimeSpan.FromSeconds(3.5)), "then the RTO (2 s)");
+        Assert.That(h.Conn.NextDeadline, Is.EqualTo(TimeSpan.FromSeconds(5.1)), "16 PTO would pass the RTO (2 s): the RTO follows");
         Assert.That(h.Conn.Timeouts, Is.Zero);
+
+        h.At(5.15);
+        Assert.That(h.OutTimed(), Is.EqualTo(new[] { (5.1, ". 1:1001(1000) ack 1 win 65535") }), "the RTO resends the first segment");
+        Assert.That(h.Conn.Timeouts, Is.EqualTo(1));
+        Assert.That(h.Conn.NextDeadline, Is.EqualTo(TimeSpan.FromSeconds(5.3)), "and probing starts over: PTO 0.2 s < RTO 4 s");
+    }
+
+    [Test]
+    public void SackedDataRestartsProbing()
+    {
+        var h = Open(Plain with { Sack = true, TailLossProbe = true, MinRto = TimeSpan.FromSeconds(2) });
+        h.Conn.Send(new byte[3000], h.Now);
+        h.Out();
+        h.At(0.35);
+        Assert.That(h.OutTimed(), Is.EqualTo(new[] { (0.3, "P. 2001:3001(1000) ack 1 win 65535") }));
+        Assert.That(h.Conn.NextDeadline, Is.EqualTo(TimeSpan.FromSeconds(0.7)), "second probe at 2 PTO");
+        SackedUpTo(h, 1, 2001, 3001);          // the probe arrived: SACKed, not yet cumulatively acknowledged
+        Assert.That(h.Conn.NextDeadline, Is.EqualTo(TimeSpan.FromSeconds(0.55)), "probing starts over from one PTO");
     }
 
     [Test]
