@@ -275,7 +275,7 @@ public sealed class Rack
 
     /// <summary>
     /// RFC 8985 6.2 step 5: marks lost every outstanding segment sent before the RACK reference and
-    /// overdue by RACK.rtt + reo_wnd; arms <see cref="ReorderDeadline"/> for the first that is not yet.
+    /// overdue by RACK.rtt + reo_wnd; arms <see cref="ReorderDeadline"/> for the candidates not yet overdue.
     /// Returns the bytes newly marked lost.
     /// </summary>
     public int DetectLoss(TimeSpan now, bool inRecovery, TimeSpan? srtt)
