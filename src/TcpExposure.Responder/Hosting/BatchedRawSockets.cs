@@ -8,9 +8,10 @@ namespace TcpExposure.Responder.Hosting;
 /// <summary>
 /// The responder's own raw sockets for its batched fast path: one <c>AF_PACKET</c> capture socket
 /// (with the same kernel filter as <see cref="RawSocketTransport"/>: incoming IPv4 TCP/ICMP and IPv6
-/// only) read with <c>recvmmsg(2)</c>, and raw IPv4/IPv6 sockets (IP_HDRINCL) written with
-/// <c>sendmmsg(2)</c>. No receive timestamps are asked for: the responder does not use them, and
-/// the per-packet SIOCGSTAMP ioctl was a third of the old loop's system calls.
+/// only) read through a PACKET_MMAP TPACKET_V3 ring (<see cref="PacketRxRing"/>; with
+/// <c>recvmmsg(2)</c> where the kernel refuses the ring), and raw IPv4/IPv6 sockets (IP_HDRINCL)
+/// written with <c>sendmmsg(2)</c>. No receive timestamps are asked for: the responder does not use
+/// them, and the per-packet SIOCGSTAMP ioctl was a third of the old loop's system calls.
 /// </summary>
 public sealed partial class BatchedRawSockets : IDisposable
 {
@@ -22,12 +23,24 @@ public sealed partial class BatchedRawSockets : IDisposable
     private readonly Socket? _send6;
     private readonly Socket _capture;
 
-    private BatchedRawSockets(Socket send4, Socket? send6, Socket capture)
+    // 64 blocks of 128 KiB (8 MiB, as the old receive buffer): a block holds about a thousand
+    // SYN frames, and is handed over when full or after RingRetireMs, which bounds the extra
+    // delay an answer sees when traffic is light.
+    private const int RingBlockSize = 128 << 10, RingBlocks = 64, RingRetireMs = 1;
+
+    private BatchedRawSockets(Socket send4, Socket? send6, Socket capture, PacketRxRing? ring)
     {
         _send4 = send4;
         _send6 = send6;
         _capture = capture;
+        Ring = ring;
     }
+
+    /// <summary>The capture socket's receive ring; null when reading with recvmmsg.</summary>
+    internal PacketRxRing? Ring { get; }
+
+    /// <summary>Whether packets are read through a TPACKET_V3 ring (false: recvmmsg).</summary>
+    public bool UsesRing => Ring is not null;
 
     internal nint CaptureHandle => _capture.Handle;
     internal nint Send4Handle => _send4.Handle;
@@ -43,12 +56,18 @@ public sealed partial class BatchedRawSockets : IDisposable
     /// SYN flood the peer's RSTs to our SYN-ACKs are as many as the SYNs, so this halves the packets
     /// read; those packets then no longer show in the counters' ignore reasons.
     /// </remarks>
-    public static BatchedRawSockets Open(string? netns, string? iface = null, ushort port = 0, int receiveBufferBytes = 8 << 20)
-        => NetworkNamespace.Run(netns, () => OpenHere(iface, port, receiveBufferBytes));
+    /// <param name="netns">The network namespace (null: the current one).</param>
+    /// <param name="iface">Capture and send on this interface only (null: all).</param>
+    /// <param name="port">With a port: the IPv4 kernel filter keeps only non-RST TCP to it.</param>
+    /// <param name="receiveBufferBytes">The capture socket's buffer when it reads with recvmmsg.</param>
+    /// <param name="ring">Read through a TPACKET_V3 ring (false: recvmmsg, the earlier fast path).</param>
+    public static BatchedRawSockets Open(string? netns, string? iface = null, ushort port = 0, int receiveBufferBytes = 8 << 20, bool ring = true)
+        => NetworkNamespace.Run(netns, () => OpenHere(iface, port, receiveBufferBytes, ring));
 
-    private static BatchedRawSockets OpenHere(string? iface, ushort port, int receiveBufferBytes)
+    private static BatchedRawSockets OpenHere(string? iface, ushort port, int receiveBufferBytes, bool useRing)
     {
         Socket? send4 = null, send6 = null, capture = null;
+        PacketRxRing? ring = null;
         try
         {
             send4 = new Socket(AddressFamily.InterNetwork, SocketType.Raw, ProtocolType.Raw);
@@ -64,38 +83,54 @@ public sealed partial class BatchedRawSockets : IDisposable
                 send6?.Dispose();
                 send6 = null; // no IPv6 here: IPv6 answers are counted as send failures
             }
-            capture = new Socket(AddressFamily.Packet, SocketType.Dgram, (ProtocolType)BinaryPrimitives.ReverseEndianness(EthPAll));
+            // Protocol 0: the socket receives nothing until the bind below, so no packet queues up
+            // unfiltered before the filter is attached, or on the socket queue before the ring exists
+            // (a non-empty queue would keep poll() readable for good).
+            capture = new Socket(AddressFamily.Packet, SocketType.Dgram, (ProtocolType)0);
             AttachFilter(capture, port == 0 ? FilterProgram : PortFilter(port));
-            if (receiveBufferBytes > 0)
+            if (useRing)
+            {
+                try
+                {
+                    ring = PacketRxRing.Create(capture, RingBlockSize, RingBlocks, RingRetireMs);
+                }
+                catch (SocketException e) when (e.SocketErrorCode != SocketError.AccessDenied)
+                {
+                    // No TPACKET_V3 or no memory for the ring: the socket still reads with recvmmsg
+                    // (the ring version it may have been switched to only matters to rings).
+                }
+            }
+            if (ring is null && receiveBufferBytes > 0)
                 capture.ReceiveBufferSize = receiveBufferBytes;
             // A bounded blocking wait so the loop thread sees cancellation within 100 ms when idle.
             Span<byte> tv = stackalloc byte[16];
             tv.Clear();
             BinaryPrimitives.WriteInt64LittleEndian(tv[8..], 100_000);
             capture.SetRawSocketOption(SolSocket, SoRcvTimeo, tv);
+            uint index = 0; // every interface
             if (iface is not null)
             {
-                uint index = if_nametoindex(iface);
+                index = if_nametoindex(iface);
                 if (index == 0)
                     throw new ArgumentException($"There is no network interface named '{iface}'.");
-                Span<byte> ll = stackalloc byte[20];
-                ll.Clear();
-                BinaryPrimitives.WriteUInt16LittleEndian(ll, 17); // AF_PACKET
-                BinaryPrimitives.WriteUInt16BigEndian(ll[2..], EthPAll);
-                BinaryPrimitives.WriteInt32LittleEndian(ll[4..], (int)index);
-                if (bind(capture.Handle, ll, ll.Length) != 0)
-                    throw new SocketException(Marshal.GetLastPInvokeError());
             }
-            return new BatchedRawSockets(send4, send6, capture);
+            Span<byte> ll = stackalloc byte[20];
+            ll.Clear();
+            BinaryPrimitives.WriteUInt16LittleEndian(ll, 17); // AF_PACKET
+            BinaryPrimitives.WriteUInt16BigEndian(ll[2..], EthPAll);
+            BinaryPrimitives.WriteInt32LittleEndian(ll[4..], (int)index);
+            if (bind(capture.Handle, ll, ll.Length) != 0)
+                throw new SocketException(Marshal.GetLastPInvokeError());
+            return new BatchedRawSockets(send4, send6, capture, ring);
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
         {
-            send4?.Dispose(); send6?.Dispose(); capture?.Dispose();
+            ring?.Dispose(); send4?.Dispose(); send6?.Dispose(); capture?.Dispose();
             throw new MissingPrivilegeException(Capability.NetRaw, Privileges.Message("Sending and capturing raw packets", Capability.NetRaw));
         }
         catch
         {
-            send4?.Dispose(); send6?.Dispose(); capture?.Dispose();
+            ring?.Dispose(); send4?.Dispose(); send6?.Dispose(); capture?.Dispose();
             throw;
         }
     }
@@ -174,6 +209,7 @@ public sealed partial class BatchedRawSockets : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        Ring?.Dispose(); // unmapped before the socket that owns it closes
         _capture.Dispose();
         _send4.Dispose();
         _send6?.Dispose();

@@ -25,6 +25,9 @@ public sealed class RespondCommand : ICommand
     [Option("via", Default = "raw", HelpText = "raw (raw IP sockets + AF_PACKET capture) or pcap (libpcap on one interface).")]
     public string Via { get; set; } = "raw";
 
+    [Option("rx", Default = "ring", HelpText = "With --via raw: how packets are read: ring (a PACKET_MMAP TPACKET_V3 ring, no system call per packet) or mmsg (recvmmsg batches).")]
+    public string Rx { get; set; } = "ring";
+
     [Option("netns", HelpText = "Run inside this network namespace (as made by `ip netns add` or the testbed).")]
     public string? Netns { get; set; }
 
@@ -55,6 +58,8 @@ public sealed class RespondCommand : ICommand
             throw new UsageException($"--port must be from 1 to 65535, not {Port}.");
         if (Via is not ("raw" or "pcap"))
             throw new UsageException($"--via must be raw or pcap, not '{Via}'.");
+        if (Rx is not ("ring" or "mmsg"))
+            throw new UsageException($"--rx must be ring or mmsg, not '{Rx}'.");
         IPAddress? address = null;
         if (Address is not null && !IPAddress.TryParse(Address, out address))
             throw new UsageException($"--addr '{Address}' is not an IPv4 or IPv6 address.");
@@ -73,9 +78,9 @@ public sealed class RespondCommand : ICommand
     private async Task<int> RunAsync(IPAddress? address, IPAddress? peer)
     {
         var config = ResponderConfig.For((ushort)Port, address);
-        // --via raw: the batched fast path (recvmmsg/sendmmsg on its own sockets); pcap: the transport loop.
+        // --via raw: the batched fast path (RX ring or recvmmsg, sendmmsg, on its own sockets); pcap: the transport loop.
         TransportFactory.TryParse(Via, out var kind);
-        using var batched = kind == TransportKind.Raw ? BatchedRawSockets.Open(Netns, Interface, (ushort)Port) : null;
+        using var batched = kind == TransportKind.Raw ? BatchedRawSockets.Open(Netns, Interface, (ushort)Port, ring: Rx == "ring") : null;
         await using var transport = batched is null ? await OpenAsync(peer).ConfigureAwait(false) : null;
         using var guard = NoRstGuard ? null
             : RstGuard.Create(address ?? (peer?.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any), Port, Netns);
@@ -101,7 +106,8 @@ public sealed class RespondCommand : ICommand
         }, "stop the responder");
         if (Duration is { } seconds)
             stop.CancelAfter(TimeSpan.FromSeconds(seconds));
-        Console.Error.WriteLine($"respond: answering {(address?.ToString() ?? "*")}:{Port} via {Via}{(Netns is null ? "" : $" in {Netns}")}; Ctrl-C stops");
+        string rx = batched is null ? "" : !batched.UsesRing ? " (recvmmsg)" : " (rx ring)";
+        Console.Error.WriteLine($"respond: answering {(address?.ToString() ?? "*")}:{Port} via {Via}{rx}{(Netns is null ? "" : $" in {Netns}")}; Ctrl-C stops");
         try
         {
             await host.RunAsync(stop.Token).ConfigureAwait(false);
