@@ -17,6 +17,7 @@ public sealed partial class BatchedRawSockets : IDisposable
 {
     private const int SolSocket = 1, SoAttachFilter = 26, SoRcvTimeo = 20, SoBindToDevice = 25;
     private const int IpProtoIpv6 = 41, Ipv6HdrIncl = 36;
+    private const int SolPacket = 263, PacketIgnoreOutgoing = 23;
     private const ushort EthPAll = 0x0003, EthPIp = 0x0800, EthPIpv6 = 0x86DD;
 
     private readonly Socket _send4;
@@ -64,7 +65,7 @@ public sealed partial class BatchedRawSockets : IDisposable
     public static BatchedRawSockets Open(string? netns, string? iface = null, ushort port = 0, int receiveBufferBytes = 8 << 20, bool ring = true)
         => NetworkNamespace.Run(netns, () => OpenHere(iface, port, receiveBufferBytes, ring));
 
-    private static BatchedRawSockets OpenHere(string? iface, ushort port, int receiveBufferBytes, bool useRing)
+    private static unsafe BatchedRawSockets OpenHere(string? iface, ushort port, int receiveBufferBytes, bool useRing)
     {
         Socket? send4 = null, send6 = null, capture = null;
         PacketRxRing? ring = null;
@@ -88,6 +89,11 @@ public sealed partial class BatchedRawSockets : IDisposable
             // (a non-empty queue would keep poll() readable for good).
             capture = new Socket(AddressFamily.Packet, SocketType.Dgram, (ProtocolType)0);
             AttachFilter(capture, port == 0 ? FilterProgram : PortFilter(port));
+            // Outgoing packets (every answer we send) are not even cloned for this socket: without
+            // this the kernel copies each one to run the filter above, which then drops it.
+            // Kernels before 4.20 refuse the option; the filter still drops them there.
+            int one = 1;
+            setsockopt(capture.Handle, SolPacket, PacketIgnoreOutgoing, &one, sizeof(int));
             if (useRing)
             {
                 try
@@ -199,6 +205,9 @@ public sealed partial class BatchedRawSockets : IDisposable
 
     [LibraryImport("libc", SetLastError = true)]
     internal static unsafe partial int sendmmsg(nint fd, void* messages, uint count, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int setsockopt(nint fd, int level, int name, void* value, int length);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int bind(nint fd, ReadOnlySpan<byte> address, int length);
