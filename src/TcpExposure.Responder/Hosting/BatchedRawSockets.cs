@@ -10,14 +10,17 @@ namespace TcpExposure.Responder.Hosting;
 /// (with the same kernel filter as <see cref="RawSocketTransport"/>: incoming IPv4 TCP/ICMP and IPv6
 /// only) read through a PACKET_MMAP TPACKET_V3 ring (<see cref="PacketRxRing"/>; with
 /// <c>recvmmsg(2)</c> where the kernel refuses the ring), and raw IPv4/IPv6 sockets (IP_HDRINCL)
-/// written with <c>sendmmsg(2)</c>. No receive timestamps are asked for: the responder does not use
+/// written with <c>sendmmsg(2)</c>. With the ring, answers go out by default on an AF_PACKET socket
+/// instead, on the interface the segment came in on and to the link-layer address it came from,
+/// with PACKET_QDISC_BYPASS: no route lookup, no netfilter OUTPUT, no neighbour lookup, no qdisc per
+/// answer. No receive timestamps are asked for: the responder does not use
 /// them, and the per-packet SIOCGSTAMP ioctl was a third of the old loop's system calls.
 /// </summary>
 public sealed partial class BatchedRawSockets : IDisposable
 {
     private const int SolSocket = 1, SoAttachFilter = 26, SoRcvTimeo = 20, SoBindToDevice = 25;
     private const int IpProtoIpv6 = 41, Ipv6HdrIncl = 36;
-    private const int SolPacket = 263, PacketIgnoreOutgoing = 23;
+    private const int SolPacket = 263, PacketQdiscBypass = 20, PacketIgnoreOutgoing = 23;
     private const ushort EthPAll = 0x0003, EthPIp = 0x0800, EthPIpv6 = 0x86DD;
 
     private readonly Socket _send4;
@@ -29,13 +32,22 @@ public sealed partial class BatchedRawSockets : IDisposable
     // delay an answer sees when traffic is light.
     private const int RingBlockSize = 128 << 10, RingBlocks = 64, RingRetireMs = 1;
 
-    private BatchedRawSockets(Socket send4, Socket? send6, Socket capture, PacketRxRing? ring)
+    private readonly Socket? _link;
+
+    private BatchedRawSockets(Socket send4, Socket? send6, Socket capture, PacketRxRing? ring, Socket? link)
     {
         _send4 = send4;
         _send6 = send6;
         _capture = capture;
         Ring = ring;
+        _link = link;
     }
+
+    /// <summary>The AF_PACKET socket answers go out on, back to the sender's link-layer address; -1: none (raw IP sockets only).</summary>
+    internal nint LinkHandle => _link?.Handle ?? -1;
+
+    /// <summary>Whether answers go back on the link they came from (AF_PACKET, qdisc bypassed) rather than through raw IP sockets.</summary>
+    public bool SendsOnLink => _link is not null;
 
     /// <summary>The capture socket's receive ring; null when reading with recvmmsg.</summary>
     internal PacketRxRing? Ring { get; }
@@ -62,12 +74,18 @@ public sealed partial class BatchedRawSockets : IDisposable
     /// <param name="port">With a port: the IPv4 kernel filter keeps only non-RST TCP to it.</param>
     /// <param name="receiveBufferBytes">The capture socket's buffer when it reads with recvmmsg.</param>
     /// <param name="ring">Read through a TPACKET_V3 ring (false: recvmmsg, the earlier fast path).</param>
-    public static BatchedRawSockets Open(string? netns, string? iface = null, ushort port = 0, int receiveBufferBytes = 8 << 20, bool ring = true)
-        => NetworkNamespace.Run(netns, () => OpenHere(iface, port, receiveBufferBytes, ring));
+    /// <param name="sendOnLink">
+    /// With the ring: send each answer on the interface its segment came in on, to the link-layer
+    /// address it came from (the path back is the path in), on an AF_PACKET socket that bypasses
+    /// the qdisc. False: through raw IP sockets (the kernel's routing, netfilter OUTPUT and
+    /// neighbour table decide). Segments without a link-layer sender are answered the raw way.
+    /// </param>
+    public static BatchedRawSockets Open(string? netns, string? iface = null, ushort port = 0, int receiveBufferBytes = 8 << 20, bool ring = true, bool sendOnLink = true)
+        => NetworkNamespace.Run(netns, () => OpenHere(iface, port, receiveBufferBytes, ring, sendOnLink));
 
-    private static unsafe BatchedRawSockets OpenHere(string? iface, ushort port, int receiveBufferBytes, bool useRing)
+    private static unsafe BatchedRawSockets OpenHere(string? iface, ushort port, int receiveBufferBytes, bool useRing, bool sendOnLink)
     {
-        Socket? send4 = null, send6 = null, capture = null;
+        Socket? send4 = null, send6 = null, capture = null, link = null;
         PacketRxRing? ring = null;
         try
         {
@@ -127,16 +145,23 @@ public sealed partial class BatchedRawSockets : IDisposable
             BinaryPrimitives.WriteInt32LittleEndian(ll[4..], (int)index);
             if (bind(capture.Handle, ll, ll.Length) != 0)
                 throw new SocketException(Marshal.GetLastPInvokeError());
-            return new BatchedRawSockets(send4, send6, capture, ring);
+            if (ring is not null && sendOnLink)
+            {
+                // Protocol 0: a send-only socket, nothing is ever queued to it.
+                link = new Socket(AddressFamily.Packet, SocketType.Dgram, (ProtocolType)0);
+                int on = 1;
+                setsockopt(link.Handle, SolPacket, PacketQdiscBypass, &on, sizeof(int)); // kernels before 3.14: through the qdisc
+            }
+            return new BatchedRawSockets(send4, send6, capture, ring, link);
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
         {
-            ring?.Dispose(); send4?.Dispose(); send6?.Dispose(); capture?.Dispose();
+            link?.Dispose(); ring?.Dispose(); send4?.Dispose(); send6?.Dispose(); capture?.Dispose();
             throw new MissingPrivilegeException(Capability.NetRaw, Privileges.Message("Sending and capturing raw packets", Capability.NetRaw));
         }
         catch
         {
-            ring?.Dispose(); send4?.Dispose(); send6?.Dispose(); capture?.Dispose();
+            link?.Dispose(); ring?.Dispose(); send4?.Dispose(); send6?.Dispose(); capture?.Dispose();
             throw;
         }
     }
@@ -222,5 +247,6 @@ public sealed partial class BatchedRawSockets : IDisposable
         _capture.Dispose();
         _send4.Dispose();
         _send6?.Dispose();
+        _link?.Dispose();
     }
 }

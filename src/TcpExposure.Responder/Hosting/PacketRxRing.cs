@@ -102,6 +102,12 @@ internal sealed unsafe partial class PacketRxRing : IDisposable
         return new ReadOnlySpan<byte>(frame + *(ushort*)(frame + 26), (int)snap);
     }
 
+    /// <summary>
+    /// The frame's <c>sockaddr_ll</c> (after the 48-byte <c>tpacket3_hdr</c>): ifindex at 4,
+    /// halen at 11, the sender's link-layer address at 12.
+    /// </summary>
+    public static byte* LinkAddress(byte* frame) => frame + 48;
+
     /// <summary>Gives the current block back to the kernel and moves to the next one.</summary>
     public void Release()
     {
