@@ -5,7 +5,13 @@
 # iptables counter rules on rtr count the SYNs forwarded to srv (the flood each side actually got)
 # and the SYN-ACKs forwarded back from srv (the answers that reached the wire toward the flooder).
 # Usage: scripts/bench_responder.sh [SECONDS] [ROUNDS]   (root; builds the tool (Release) if needed)
-# RESPOND_ARGS adds options to `tcpexposure respond` (e.g. RESPOND_ARGS="--rx mmsg").
+# RESPOND_ARGS adds options to `tcpexposure respond` (e.g. RESPOND_ARGS="--rx mmsg --tx raw").
+#
+# On veth the kernel answers a SYN in the softirq of the CPU that sent it, i.e. inside hping3's
+# time slice: the kernel's rate is then what one core does flooding and answering together, and
+# its flood is slower than the one our responder gets (the "SYNs/s it got" column). STEER=1
+# gives srv's receive path a core of its own for both sides: hping3 pinned to CPU 1, srv's
+# packets steered (RPS) to CPU 0, where the kernel then answers and our ring is filled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS="${1:-5}"
@@ -33,7 +39,13 @@ for port in 8080 8081; do
   ip netns exec "$RTR" iptables -w -I FORWARD -p tcp -s "$SRV" --sport "$port" --tcp-flags SYN,ACK SYN,ACK -m comment --comment "$NAME:synack:$port"
 done
 count() { ip netns exec "$RTR" iptables -w -L FORWARD -v -n -x | awk -v c="$NAME:$1:$2 " '$0 ~ c {print $1}'; }
-flood() { ip netns exec "$NAME-cli" timeout "$SECS" hping3 --flood -S -q -p "$1" "$SRV" >/dev/null 2>&1 || true; }
+PIN=()
+if [ "${STEER:-0}" = 1 ]; then
+  [ "$(nproc)" -ge 2 ] || { echo "bench_responder: STEER=1 needs two CPUs" >&2; exit 1; }
+  ip netns exec "$NAME-srv" sh -c 'echo 1 > /sys/class/net/eth0/queues/rx-0/rps_cpus'
+  PIN=(taskset -c 1)
+fi
+flood() { ip netns exec "$NAME-cli" timeout "$SECS" "${PIN[@]}" hping3 --flood -S -q -p "$1" "$SRV" >/dev/null 2>&1 || true; }
 
 # The kernel: a listening socket on 8081 for the whole run (SYN cookies take over when the
 # backlog fills, as they would in production).

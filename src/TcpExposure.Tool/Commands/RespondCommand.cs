@@ -46,6 +46,9 @@ public sealed class RespondCommand : ICommand
     [Option("no-rst-guard", HelpText = "Do not add the iptables rule that keeps the kernel from resetting connections to the port.")]
     public bool NoRstGuard { get; set; }
 
+    [Option("no-ingress-drop", HelpText = "Let the kernel's own TCP see segments to the port too (by default an iptables raw-table rule drops them after our capture has seen them, so the kernel spends nothing on them).")]
+    public bool NoIngressDrop { get; set; }
+
     [Option('v', "verbose", HelpText = "Print one summary line per answer.")]
     public bool Verbose { get; set; }
 
@@ -87,8 +90,10 @@ public sealed class RespondCommand : ICommand
         TransportFactory.TryParse(Via, out var kind);
         using var batched = kind == TransportKind.Raw ? BatchedRawSockets.Open(Netns, Interface, (ushort)Port, ring: Rx == "ring", sendOnLink: Tx == "link") : null;
         await using var transport = batched is null ? await OpenAsync(peer).ConfigureAwait(false) : null;
-        using var guard = NoRstGuard ? null
-            : RstGuard.Create(address ?? (peer?.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any), Port, Netns);
+        var local = address ?? (peer?.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any);
+        using var guard = NoRstGuard ? null : RstGuard.Create(local, Port, Netns);
+        // Our capture (ring or libpcap) sees segments before netfilter; the kernel need not see them at all.
+        using var ingressDrop = NoIngressDrop ? null : IngressDropRule.Create(local, Port, Netns);
         var host = batched is not null
             ? new ResponderHost(batched, config) { OnAnswer = Verbose ? LogAnswer : null }
             : new ResponderHost(transport!, config) { OnAnswer = Verbose ? LogAnswer : null };
