@@ -59,6 +59,38 @@ public sealed class FastPathFloodTests
         Assert.That(allocated - baseline, Is.LessThan(answered + 65536));
     }
 
+    /// <summary>
+    /// The `respond` command end to end: it answers hping3's SYNs from cli, the kernel's TCP never
+    /// sees them while it runs (the raw-table drop rule counts them), and SIGTERM prints the
+    /// counters and removes its iptables rules.
+    /// </summary>
+    [Test]
+    public async Task RespondCommandAnswersAndLeavesNoRulesBehind()
+    {
+        using var net = TestNetwork.Create(new TestNetworkOptions());
+        var srv = net.Server;
+        using var tool = Helpers.StartTool("respond", "--port", "8080", "--addr", srv.Address.ToString(), "--netns", srv.Namespace, "--duration", "60");
+        Helpers.ReadLineContaining(tool.StandardError, "answering");
+        string rawRules = ExternalCommand.RunChecked("iptables", ["-w", "-t", "raw", "-S", "PREROUTING"], srv.Namespace);
+        Assert.That(rawRules, Does.Contain($"-d {srv.Address}/32 -p tcp -m tcp --dport 8080").And.Contain(":drop:"));
+
+        string hping = await Hping(net, "-S -p 8080 -c 5 -i u20000");
+        string counted = ExternalCommand.RunChecked("iptables", ["-w", "-t", "raw", "-L", "PREROUTING", "-v", "-x", "-n"], srv.Namespace);
+        Helpers.Signal(tool, "TERM");
+        string counters = Helpers.ReadLineContaining(tool.StandardOutput, "respond: received");
+        Assert.That(tool.WaitForExit(10_000), Is.True, "respond did not end on SIGTERM");
+        TestContext.Out.WriteLine(hping);
+        TestContext.Out.WriteLine(counted);
+        TestContext.Out.WriteLine(counters);
+        Assert.That(counters, Does.Contain("answered 5, sent 5"));
+        Assert.That(ExternalCommand.RunChecked("iptables", ["-w", "-t", "raw", "-S"], srv.Namespace), Does.Not.Contain(RstGuard.TagPrefix));
+        Assert.That(ExternalCommand.RunChecked("iptables", ["-w", "-S"], srv.Namespace), Does.Not.Contain(RstGuard.TagPrefix));
+        Assert.That(hping, Does.Contain("5 packets transmitted, 5 packets received"));
+        // The kernel saw none of them: all five SYNs (and cli's RSTs to our SYN-ACKs) hit the drop rule.
+        var dropLine = counted.Split('\n').Single(l => l.Contains(":drop:", StringComparison.Ordinal));
+        Assert.That(long.Parse(dropLine.TrimStart().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(5));
+    }
+
     /// <summary>Runs hping3 in cli toward srv; with <paramref name="floodSeconds"/>, stops it after that long.</summary>
     private static async Task<string> Hping(TestNetwork net, string args, double floodSeconds = 0)
     {
