@@ -25,6 +25,12 @@ public sealed class RespondCommand : ICommand
     [Option("via", Default = "raw", HelpText = "raw (raw IP sockets + AF_PACKET capture) or pcap (libpcap on one interface).")]
     public string Via { get; set; } = "raw";
 
+    [Option("rx", Default = "ring", HelpText = "With --via raw: how packets are read: ring (a PACKET_MMAP TPACKET_V3 ring, no system call per packet) or mmsg (recvmmsg batches).")]
+    public string Rx { get; set; } = "ring";
+
+    [Option("tx", Default = "link", HelpText = "With --via raw and --rx ring: how answers are sent: link (AF_PACKET, back to the interface and link-layer address the segment came from, qdisc bypassed) or raw (raw IP sockets: the kernel routes them).")]
+    public string Tx { get; set; } = "link";
+
     [Option("netns", HelpText = "Run inside this network namespace (as made by `ip netns add` or the testbed).")]
     public string? Netns { get; set; }
 
@@ -39,6 +45,9 @@ public sealed class RespondCommand : ICommand
 
     [Option("no-rst-guard", HelpText = "Do not add the iptables rule that keeps the kernel from resetting connections to the port.")]
     public bool NoRstGuard { get; set; }
+
+    [Option("no-ingress-drop", HelpText = "Let the kernel's own TCP see segments to the port too (by default an iptables raw-table rule drops them after our capture has seen them, so the kernel spends nothing on them).")]
+    public bool NoIngressDrop { get; set; }
 
     [Option('v', "verbose", HelpText = "Print one summary line per answer.")]
     public bool Verbose { get; set; }
@@ -55,6 +64,10 @@ public sealed class RespondCommand : ICommand
             throw new UsageException($"--port must be from 1 to 65535, not {Port}.");
         if (Via is not ("raw" or "pcap"))
             throw new UsageException($"--via must be raw or pcap, not '{Via}'.");
+        if (Rx is not ("ring" or "mmsg"))
+            throw new UsageException($"--rx must be ring or mmsg, not '{Rx}'.");
+        if (Tx is not ("link" or "raw"))
+            throw new UsageException($"--tx must be link or raw, not '{Tx}'.");
         IPAddress? address = null;
         if (Address is not null && !IPAddress.TryParse(Address, out address))
             throw new UsageException($"--addr '{Address}' is not an IPv4 or IPv6 address.");
@@ -73,12 +86,14 @@ public sealed class RespondCommand : ICommand
     private async Task<int> RunAsync(IPAddress? address, IPAddress? peer)
     {
         var config = ResponderConfig.For((ushort)Port, address);
-        // --via raw: the batched fast path (recvmmsg/sendmmsg on its own sockets); pcap: the transport loop.
+        // --via raw: the batched fast path (RX ring or recvmmsg, sendmmsg, on its own sockets); pcap: the transport loop.
         TransportFactory.TryParse(Via, out var kind);
-        using var batched = kind == TransportKind.Raw ? BatchedRawSockets.Open(Netns, Interface, (ushort)Port) : null;
+        using var batched = kind == TransportKind.Raw ? BatchedRawSockets.Open(Netns, Interface, (ushort)Port, ring: Rx == "ring", sendOnLink: Tx == "link") : null;
         await using var transport = batched is null ? await OpenAsync(peer).ConfigureAwait(false) : null;
-        using var guard = NoRstGuard ? null
-            : RstGuard.Create(address ?? (peer?.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any), Port, Netns);
+        var local = address ?? (peer?.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any);
+        using var guard = NoRstGuard ? null : RstGuard.Create(local, Port, Netns);
+        // Our capture (ring or libpcap) sees segments before netfilter; the kernel need not see them at all.
+        using var ingressDrop = NoIngressDrop ? null : IngressDropRule.Create(local, Port, Netns);
         var host = batched is not null
             ? new ResponderHost(batched, config) { OnAnswer = Verbose ? LogAnswer : null }
             : new ResponderHost(transport!, config) { OnAnswer = Verbose ? LogAnswer : null };
@@ -93,18 +108,23 @@ public sealed class RespondCommand : ICommand
             }
         }
         // Ctrl-C / SIGTERM: the clean-up registry runs this (newest first, before the guard goes)
-        // and the process ends right after, so the counters are printed here, not after the loop.
+        // and the process ends right after, so the counters are printed here, not after the loop;
+        // the loop gets a moment to finish its batch first so the counters agree with each other.
+        Task? running = null;
         using var onSignal = CleanupRegistry.Register(() =>
         {
             try { stop.Cancel(); } catch (ObjectDisposedException) { }
+            try { Volatile.Read(ref running)?.Wait(TimeSpan.FromMilliseconds(500)); } catch (AggregateException) { }
             Report();
         }, "stop the responder");
         if (Duration is { } seconds)
             stop.CancelAfter(TimeSpan.FromSeconds(seconds));
-        Console.Error.WriteLine($"respond: answering {(address?.ToString() ?? "*")}:{Port} via {Via}{(Netns is null ? "" : $" in {Netns}")}; Ctrl-C stops");
+        string rx = batched is null ? "" : $" ({(batched.UsesRing ? "rx ring" : "recvmmsg")}, {(batched.SendsOnLink ? "answers on the link" : "raw IP sends")})";
+        Console.Error.WriteLine($"respond: answering {(address?.ToString() ?? "*")}:{Port} via {Via}{rx}{(Netns is null ? "" : $" in {Netns}")}; Ctrl-C stops");
         try
         {
-            await host.RunAsync(stop.Token).ConfigureAwait(false);
+            Volatile.Write(ref running, host.RunAsync(stop.Token));
+            await running.ConfigureAwait(false);
         }
         finally
         {

@@ -181,16 +181,21 @@ public sealed class ResponderFloodTests
     [SetUp]
     public void SetUp() => Root.Require();
 
-    [Test]
-    public async Task MalformedFloodLeavesTheResponderAnsweringSyns()
+    // batched: the `respond --via raw` fast path (RX ring, answers on the link); else the transport loop.
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task MalformedFloodLeavesTheResponderAnsweringSyns(bool batched)
     {
         using var net = TestNetwork.Create(new TestNetworkOptions());
         var srv = net.Server;
         var cli = net.Client;
-        await using var st = TransportFactory.Open(TransportKind.Raw, srv.Namespace, cli.Address);
+        await using var st = batched ? null : TransportFactory.Open(TransportKind.Raw, srv.Namespace, cli.Address);
+        using var sockets = batched ? BatchedRawSockets.Open(srv.Namespace, port: 8080) : null;
         await using var ct = TransportFactory.Open(TransportKind.Raw, cli.Namespace, srv.Address);
         using var guard = RstGuard.Create(srv.Address, 8080, srv.Namespace);
-        var host = new ResponderHost(st, ResponderConfig.For(8080, srv.Address));
+        var host = batched
+            ? new ResponderHost(sockets!, ResponderConfig.For(8080, srv.Address))
+            : new ResponderHost(st!, ResponderConfig.For(8080, srv.Address));
         using var stop = new CancellationTokenSource();
         var loop = Task.Run(() => host.RunAsync(stop.Token));
 
