@@ -30,6 +30,13 @@ public abstract record IpHeader
     public virtual uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length) => PseudoHeaderSum(length);
     public abstract AddressFamily Family { get; }
 
+    /// <summary>
+    /// True when the header's bytes are fixed once built (no caller-owned option or extension
+    /// memory), so a segment may cache its encoding. Addresses count as fixed: mutating an
+    /// <see cref="IPAddress"/> after building a header with it is not supported.
+    /// </summary>
+    internal virtual bool IsFrozen => false;
+
     /// <summary>Writes <paramref name="address"/> into exactly <paramref name="destination"/>; throws when the family does not fit.</summary>
     private protected static void WriteAddress(IPAddress address, Span<byte> destination, string field)
     {
@@ -64,6 +71,7 @@ public sealed record Ipv4Header : IpHeader
     public byte Version { get; init; } = 4;
 
     public override AddressFamily Family => AddressFamily.InterNetwork;
+    internal override bool IsFrozen => Options.IsEmpty;
     public override int HeaderLength => 20 + ((Options.Length + 3) & ~3);
 
     public override void Write(Span<byte> d, int payloadLength)
@@ -129,6 +137,7 @@ public sealed record Ipv6Header : IpHeader
     public ReadOnlyMemory<byte> ExtensionHeaders { get; init; }
 
     public override AddressFamily Family => AddressFamily.InterNetworkV6;
+    internal override bool IsFrozen => ExtensionHeaders.IsEmpty;
     public override int HeaderLength => 40 + ExtensionHeaders.Length;
 
     // The pseudo-header names the upper-layer protocol: the next header field when nothing is in between.
