@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace TcpExposure.Benchmarks;
 
 /// <summary>
-/// `--quick`: a fast sanity check while optimizing (best of several timed batches, which is robust
+/// `--quick [NAME...]`: a fast sanity check while optimizing (best of several timed batches, which is robust
 /// on a shared machine). The README figures come from BenchmarkDotNet, not from this.
 /// </summary>
 public static class QuickTimer
@@ -14,6 +14,31 @@ public static class QuickTimer
     public static void Run(params string[] only)
     {
         _only = only;
+        Register();
+        Measure();
+    }
+
+    /// <summary>
+    /// `--loop NAME SECONDS`: runs one piece in a tight loop (for perf record, or to read
+    /// DOTNET_JitDisasm output of its tier-1 code), then prints its rate.
+    /// </summary>
+    public static void Loop(string name, double seconds)
+    {
+        _only = [name];
+        Register();
+        var (n, f) = Pieces.First();
+        var sw = Stopwatch.StartNew();
+        long calls = 0;
+        while (sw.Elapsed.TotalSeconds < seconds)
+        {
+            for (int i = 0; i < Batch; i++) f();
+            calls += Batch;
+        }
+        Console.WriteLine($"{n}: {calls} calls, {sw.Elapsed.TotalNanoseconds / calls:F1} ns each (delegate call included)");
+    }
+
+    private static void Register()
+    {
         var b = new CodecBenchmarks();
         b.Setup();
         Time("EncodeSyn", () => b.EncodeSyn());
@@ -39,7 +64,6 @@ public static class QuickTimer
         var bare = (seg with { Options = [] }).ToArray();
         Time("SummaryNoOpts", () => TcpExposure.Craft.Legacy.LegacyCraft.SummarizePkt(bare).Length);
         Time("ParseToSegment", () => b.ParseToSegment().Problems.GetHashCode());
-        Measure();
     }
 
     private static readonly List<(string Name, Func<int> F)> Pieces = [];
