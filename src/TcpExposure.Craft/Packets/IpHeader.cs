@@ -9,9 +9,39 @@ namespace TcpExposure.Craft.Packets;
 public abstract record IpHeader
 {
     /// <summary>Source address; its family must match the header's.</summary>
-    public required IPAddress Source { get; init; }
+    public required IPAddress Source
+    {
+        get;
+        init
+        {
+            field = value;
+            _source4 = Ipv4Value(value);
+        }
+    }
+
     /// <summary>Destination address.</summary>
-    public required IPAddress Destination { get; init; }
+    public required IPAddress Destination
+    {
+        get;
+        init
+        {
+            field = value;
+            _destination4 = Ipv4Value(value);
+        }
+    }
+
+    // The IPv4 addresses as big-endian integers (high bit 32 set when not IPv4), taken once when the
+    // address is set: the encoder writes them with one store each instead of asking IPAddress for
+    // its bytes on every packet. Pure functions of the addresses, so record equality is unaffected.
+    private protected readonly ulong _source4 = NotIpv4, _destination4 = NotIpv4;
+    private protected const ulong NotIpv4 = 1UL << 32;
+
+    private static ulong Ipv4Value(IPAddress? address)
+    {
+        Span<byte> b = stackalloc byte[4];
+        return address is not null && address.AddressFamily == AddressFamily.InterNetwork && address.TryWriteBytes(b, out _)
+            ? BinaryPrimitives.ReadUInt32BigEndian(b) : NotIpv4;
+    }
     /// <summary>The protocol (IPv4) or next header (IPv6) field. 6 is TCP.</summary>
     public byte Protocol { get; init; } = 6;
     /// <summary>TTL or hop limit.</summary>
@@ -32,8 +62,8 @@ public abstract record IpHeader
 
     /// <summary>
     /// True when the header's bytes are fixed once built (no caller-owned option or extension
-    /// memory), so a segment may cache its encoding. Addresses count as fixed: mutating an
-    /// <see cref="IPAddress"/> after building a header with it is not supported.
+    /// memory), so a segment may cache its encoding. Addresses count as fixed: an IPv4 address is
+    /// read when it is set, and mutating an <see cref="IPAddress"/> afterwards is not supported.
     /// </summary>
     internal virtual bool IsFrozen => false;
 
@@ -87,8 +117,13 @@ public sealed record Ipv4Header : IpHeader
         BinaryPrimitives.WriteUInt32BigEndian(h, w0);
         BinaryPrimitives.WriteUInt32BigEndian(h[4..], w1);
         BinaryPrimitives.WriteUInt32BigEndian(h[8..], w2);
-        WriteAddress(Source, h.Slice(12, 4), "source");
-        WriteAddress(Destination, h.Slice(16, 4), "destination");
+        if ((_source4 | _destination4) < NotIpv4)
+            BinaryPrimitives.WriteUInt64BigEndian(h[12..], (_source4 << 32) | _destination4);
+        else
+        {
+            WriteAddress(Source, h.Slice(12, 4), "source");
+            WriteAddress(Destination, h.Slice(16, 4), "destination");
+        }
         if (hl > 20)
         {
             Options.Span.CopyTo(h[20..]);
