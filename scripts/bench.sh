@@ -5,10 +5,12 @@
 #
 #   scripts/bench.sh [--cpu N] [--rounds R] [--quick] [BenchmarkDotNet args...]
 #
-# --cpu N     pin the benchmark processes (and scapy) to CPU N with taskset: on a shared machine a
-#             process that migrates between cores mid-iteration is most of the run-to-run spread.
-# --rounds R  run BenchmarkDotNet R times (R launches) and report the median of the R means with
-#             their range, not one launch's mean.
+# --cpu N     pin the benchmark processes (and scapy) to CPU N with taskset. Helps on an idle
+#             machine (no migration mid-iteration); on a loaded one it hurts, since the benchmark can
+#             no longer move off a core another process is using (and the JIT's and GC's threads
+#             share its core): measured here at load 6, medians rose 2-10x. Off by default.
+# --rounds R  run BenchmarkDotNet R times (R launches) and report the median of the rounds' medians
+#             and of their means, and the lowest minimum, not one launch's mean.
 # --quick     the fast best-of-batches timer instead (tests/TcpExposure.Benchmarks/QuickTimer.cs).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -42,17 +42,26 @@ def rate(fn, seconds):
 
 
 def ours(csv_paths):
-    """Method -> (median of the rounds' means in ns, lowest mean, highest mean, allocated) from
-    BenchmarkDotNet's CSV reports, one per round."""
+    """Method -> figures in ns from BenchmarkDotNet's CSV reports, one per round: the median of the
+    rounds' medians, the median of their means (a burst of load on the shared machine moves a mean
+    more than a median), the lowest minimum, and the allocation."""
     scale = {"ns": 1.0, "μs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9}
-    means, allocs = {}, {}
+
+    def ns(text):
+        value, unit = text.replace(",", "").split()
+        return float(value) * scale[unit]
+
+    rounds = {}
     for path in csv_paths:
         with open(path, newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
-                value, unit = row["Mean"].replace(",", "").split()
-                means.setdefault(row["Method"], []).append(float(value) * scale[unit])
-                allocs[row["Method"]] = row.get("Allocated", "?")
-    return {m: (statistics.median(v), min(v), max(v), allocs[m]) for m, v in means.items()}
+                r = rounds.setdefault(row["Method"], {"mean": [], "median": [], "min": [], "alloc": "?"})
+                r["mean"].append(ns(row["Mean"]))
+                r["median"].append(ns(row.get("Median") or row["Mean"]))
+                r["min"].append(ns(row.get("Min") or row["Mean"]))
+                r["alloc"] = row.get("Allocated", "?")
+    return {m: (statistics.median(r["median"]), statistics.median(r["mean"]), min(r["min"]), r["alloc"])
+            for m, r in rounds.items()}
 
 
 def main():
@@ -83,17 +92,17 @@ def main():
     ]
     print()
     rounds = len(args.csv)
-    head = "mean" if rounds == 1 else f"median of {rounds} means"
-    print(f"| operation | ours ({head}) | range | allocated | ours ops/s | scapy ops/s | ratio |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    of = "" if rounds == 1 else f" (median of {rounds} rounds)"
+    print(f"| operation | median{of} | mean{of} | min | allocated | ours ops/s (median) | scapy ops/s | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, method, scapy, _ in rows:
         if method not in fig:
             continue
-        ns, lo, hi, alloc = fig[method]
+        ns, mean, low, alloc = fig[method]
         ops = 1e9 / ns
         s = f"{scapy:,.0f}" if scapy else "-"
         r = f"{ops / scapy:,.0f}x" if scapy else "-"
-        print(f"| {label} | {ns:,.1f} ns | {lo:,.1f}-{hi:,.1f} | {alloc} | {ops:,.0f} | {s} | {r} |")
+        print(f"| {label} | {ns:,.1f} ns | {mean:,.1f} ns | {low:,.1f} ns | {alloc} | {ops:,.0f} | {s} | {r} |")
     print()
     print(f"scapy: {builds:,.0f} builds/s, {parses:,.0f} parses/s (python {sys.version.split()[0]})")
     return 0

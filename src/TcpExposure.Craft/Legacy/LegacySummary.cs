@@ -170,21 +170,29 @@ internal static class LegacySummary
 
         // Most numbers in the line are one or two digits (octets, flags, option values): those
         // skip the digit count and the loop.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Number(uint n)
         {
             if (n < 10) Char((char)('0' + n));
-            else if (n < 100) Two(n);
+            else if (n < 100) Short(n, 2);
+            else if (n < 1000) Short(n, 3);
+            else if (n < 10000) Short(n, 4);
             else LongNumber(n);
         }
 
+        // Two to four digits (ports, octets, lengths, most option values) as one or two pair stores.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Two(uint n)
+        private void Short(uint n, int digits)
         {
-            if ((uint)(_at + 2) > (uint)_buffer.Length) { Overflow = true; return; }
-            Unsafe.WriteUnaligned(ref Unsafe.As<char, byte>(ref _buffer[_at]),
-                Unsafe.ReadUnaligned<uint>(ref Unsafe.As<char, byte>(ref Unsafe.Add(ref MemoryMarshal.GetReference(Pairs.AsSpan()), (int)n * 2))));
-            _at += 2;
+            if ((uint)(_at + digits) > (uint)_buffer.Length) { Overflow = true; return; }
+            ref char end = ref Unsafe.Add(ref MemoryMarshal.GetReference(_buffer), _at + digits);
+            ref byte pairs = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(Pairs.AsSpan()));
+            uint hi = n / 100, lo = n - hi * 100;
+            Unsafe.WriteUnaligned(ref Unsafe.As<char, byte>(ref Unsafe.Subtract(ref end, 2)), Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref pairs, (int)lo * 4)));
+            if (digits == 3)
+                Unsafe.Subtract(ref end, 3) = (char)('0' + hi);
+            else if (digits == 4)
+                Unsafe.WriteUnaligned(ref Unsafe.As<char, byte>(ref Unsafe.Subtract(ref end, 4)), Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref pairs, (int)hi * 4)));
+            _at += digits;
         }
 
         private void LongNumber(uint n)
