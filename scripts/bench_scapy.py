@@ -8,6 +8,7 @@ BenchmarkDotNet's CSV report. Run with /usr/bin/python3 (the one with python3-sc
 """
 import argparse
 import csv
+import statistics
 import sys
 import time
 
@@ -40,20 +41,32 @@ def rate(fn, seconds):
             return n / elapsed
 
 
-def ours(csv_path):
-    """Method -> (mean ns, allocated) from BenchmarkDotNet's CSV report."""
+def ours(csv_paths):
+    """Method -> figures in ns from BenchmarkDotNet's CSV reports, one per round: the median of the
+    rounds' medians, the median of their means (a burst of load on the shared machine moves a mean
+    more than a median), the lowest minimum, and the allocation."""
     scale = {"ns": 1.0, "μs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9}
-    figures = {}
-    with open(csv_path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            value, unit = row["Mean"].replace(",", "").split()
-            figures[row["Method"]] = (float(value) * scale[unit], row.get("Allocated", "?"))
-    return figures
+
+    def ns(text):
+        value, unit = text.replace(",", "").split()
+        return float(value) * scale[unit]
+
+    rounds = {}
+    for path in csv_paths:
+        with open(path, newline="", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                r = rounds.setdefault(row["Method"], {"mean": [], "median": [], "min": [], "alloc": "?"})
+                r["mean"].append(ns(row["Mean"]))
+                r["median"].append(ns(row.get("Median") or row["Mean"]))
+                r["min"].append(ns(row.get("Min") or row["Mean"]))
+                r["alloc"] = row.get("Allocated", "?")
+    return {m: (statistics.median(r["median"]), statistics.median(r["mean"]), min(r["min"]), r["alloc"])
+            for m, r in rounds.items()}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--csv", required=True, help="BenchmarkDotNet CSV report of CodecBenchmarks")
+    ap.add_argument("--csv", required=True, nargs="+", help="BenchmarkDotNet CSV reports of CodecBenchmarks, one per round")
     ap.add_argument("--hex", help="our encoding of the segment, to check scapy builds the same bytes")
     ap.add_argument("--seconds", type=float, default=3.0, help="time per scapy measurement")
     args = ap.parse_args()
@@ -72,21 +85,24 @@ def main():
     fig = ours(args.csv)
     rows = [
         ("encode 160-byte SYN", "EncodeSyn", builds, "build"),
+        ("encode, first time (no cached header)", "EncodeSynFirst", builds, "build"),
         ("parse with options", "ParseSyn", parses, "parse"),
         ("summary line", "SummaryLine", None, None),
         ("typed parse (SegmentParser)", "ParseToSegment", parses, "parse"),
     ]
     print()
-    print("| operation | ours (mean) | allocated | ours ops/s | scapy ops/s | ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
+    rounds = len(args.csv)
+    of = "" if rounds == 1 else f" (median of {rounds} rounds)"
+    print(f"| operation | median{of} | mean{of} | min | allocated | ours ops/s (median) | scapy ops/s | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, method, scapy, _ in rows:
         if method not in fig:
             continue
-        ns, alloc = fig[method]
+        ns, mean, low, alloc = fig[method]
         ops = 1e9 / ns
         s = f"{scapy:,.0f}" if scapy else "-"
         r = f"{ops / scapy:,.0f}x" if scapy else "-"
-        print(f"| {label} | {ns:,.1f} ns | {alloc} | {ops:,.0f} | {s} | {r} |")
+        print(f"| {label} | {ns:,.1f} ns | {mean:,.1f} ns | {low:,.1f} ns | {alloc} | {ops:,.0f} | {s} | {r} |")
     print()
     print(f"scapy: {builds:,.0f} builds/s, {parses:,.0f} parses/s (python {sys.version.split()[0]})")
     return 0

@@ -7,6 +7,7 @@ namespace TcpExposure.Craft.Options;
 /// <summary>End of option list (kind 0). <see cref="Trailer"/> keeps whatever followed it in the header.</summary>
 public sealed class EndOfOptionListOption : TcpOption
 {
+    internal override bool IsFrozen => Trailer.IsEmpty;
     /// <summary>An EOL with nothing after it.</summary>
     public static readonly EndOfOptionListOption Instance = new();
 
@@ -25,6 +26,7 @@ public sealed class EndOfOptionListOption : TcpOption
 /// <summary>No-operation (kind 1), used for alignment.</summary>
 public sealed class NopOption : TcpOption
 {
+    internal override bool IsFrozen => true;
     public static readonly NopOption Instance = new();
     public override byte Kind => TcpOptionKind.NoOperation;
     public override int Length => 1;
@@ -39,6 +41,7 @@ public sealed class NopOption : TcpOption
 /// <summary>Maximum segment size (kind 2, RFC 9293).</summary>
 public sealed class MssOption(ushort value) : TcpTlvOption
 {
+    internal override bool IsFrozen => true;
     public ushort Value { get; } = value;
     public override byte Kind => TcpOptionKind.MaximumSegmentSize;
     public override int DataLength => 2;
@@ -53,6 +56,7 @@ public sealed class MssOption(ushort value) : TcpTlvOption
 /// <summary>Window scale (kind 3, RFC 7323).</summary>
 public sealed class WindowScaleOption(byte shift) : TcpTlvOption
 {
+    internal override bool IsFrozen => true;
     public byte Shift { get; } = shift;
     public override byte Kind => TcpOptionKind.WindowScale;
     public override int DataLength => 1;
@@ -69,6 +73,7 @@ public sealed class WindowScaleOption(byte shift) : TcpTlvOption
 /// <summary>SACK permitted (kind 4, RFC 2018).</summary>
 public sealed class SackPermittedOption : TcpTlvOption
 {
+    internal override bool IsFrozen => true;
     public static readonly SackPermittedOption Instance = new();
     public override byte Kind => TcpOptionKind.SackPermitted;
     public override int DataLength => 0;
@@ -87,6 +92,7 @@ public readonly record struct SackBlock(SeqNumber Left, SeqNumber Right);
 /// <summary>Selective acknowledgment (kind 5, RFC 2018) with one to four blocks.</summary>
 public sealed class SackOption(ImmutableArray<SackBlock> blocks) : TcpTlvOption
 {
+    internal override bool IsFrozen => true;
     public SackOption(params SackBlock[] blocks) : this(ImmutableArray.Create(blocks)) { }
     public ImmutableArray<SackBlock> Blocks { get; } = blocks.IsDefault ? [] : blocks;
     public override byte Kind => TcpOptionKind.Sack;
@@ -104,6 +110,7 @@ public sealed class SackOption(ImmutableArray<SackBlock> blocks) : TcpTlvOption
 /// <summary>Timestamps (kind 8, RFC 7323).</summary>
 public sealed class TimestampsOption(uint value, uint echo) : TcpTlvOption
 {
+    internal override bool IsFrozen => true;
     public uint Value { get; } = value;
     public uint Echo { get; } = echo;
     public override byte Kind => TcpOptionKind.Timestamps;

@@ -27,6 +27,12 @@ public abstract class TcpOption : IEquatable<TcpOption>
         return n;
     }
 
+    /// <summary>
+    /// True when the option's bytes can never change after construction (value fields only, no
+    /// caller-owned memory), so an encoder may cache them (see <c>TcpSegment</c>'s header template).
+    /// </summary>
+    internal virtual bool IsFrozen => false;
+
     /// <summary>True for options found broken on the wire (<see cref="MalformedOption"/>).</summary>
     public virtual bool IsMalformed => false;
 

@@ -9,9 +9,39 @@ namespace TcpExposure.Craft.Packets;
 public abstract record IpHeader
 {
     /// <summary>Source address; its family must match the header's.</summary>
-    public required IPAddress Source { get; init; }
+    public required IPAddress Source
+    {
+        get;
+        init
+        {
+            field = value;
+            _source4 = Ipv4Value(value);
+        }
+    }
+
     /// <summary>Destination address.</summary>
-    public required IPAddress Destination { get; init; }
+    public required IPAddress Destination
+    {
+        get;
+        init
+        {
+            field = value;
+            _destination4 = Ipv4Value(value);
+        }
+    }
+
+    // The IPv4 addresses as big-endian integers (high bit 32 set when not IPv4), taken once when the
+    // address is set: the encoder writes them with one store each instead of asking IPAddress for
+    // its bytes on every packet. Pure functions of the addresses, so record equality is unaffected.
+    private protected readonly ulong _source4 = NotIpv4, _destination4 = NotIpv4;
+    private protected const ulong NotIpv4 = 1UL << 32;
+
+    private static ulong Ipv4Value(IPAddress? address)
+    {
+        Span<byte> b = stackalloc byte[4];
+        return address is not null && address.AddressFamily == AddressFamily.InterNetwork && address.TryWriteBytes(b, out _)
+            ? BinaryPrimitives.ReadUInt32BigEndian(b) : NotIpv4;
+    }
     /// <summary>The protocol (IPv4) or next header (IPv6) field. 6 is TCP.</summary>
     public byte Protocol { get; init; } = 6;
     /// <summary>TTL or hop limit.</summary>
@@ -29,6 +59,13 @@ public abstract record IpHeader
     /// </summary>
     public virtual uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length) => PseudoHeaderSum(length);
     public abstract AddressFamily Family { get; }
+
+    /// <summary>
+    /// True when the header's bytes are fixed once built (no caller-owned option or extension
+    /// memory), so a segment may cache its encoding. Addresses count as fixed: an IPv4 address is
+    /// read when it is set, and mutating an <see cref="IPAddress"/> afterwards is not supported.
+    /// </summary>
+    internal virtual bool IsFrozen => false;
 
     /// <summary>Writes <paramref name="address"/> into exactly <paramref name="destination"/>; throws when the family does not fit.</summary>
     private protected static void WriteAddress(IPAddress address, Span<byte> destination, string field)
@@ -64,6 +101,7 @@ public sealed record Ipv4Header : IpHeader
     public byte Version { get; init; } = 4;
 
     public override AddressFamily Family => AddressFamily.InterNetwork;
+    internal override bool IsFrozen => Options.IsEmpty;
     public override int HeaderLength => 20 + ((Options.Length + 3) & ~3);
 
     public override void Write(Span<byte> d, int payloadLength)
@@ -79,8 +117,13 @@ public sealed record Ipv4Header : IpHeader
         BinaryPrimitives.WriteUInt32BigEndian(h, w0);
         BinaryPrimitives.WriteUInt32BigEndian(h[4..], w1);
         BinaryPrimitives.WriteUInt32BigEndian(h[8..], w2);
-        WriteAddress(Source, h.Slice(12, 4), "source");
-        WriteAddress(Destination, h.Slice(16, 4), "destination");
+        if ((_source4 | _destination4) < NotIpv4)
+            BinaryPrimitives.WriteUInt64BigEndian(h[12..], (_source4 << 32) | _destination4);
+        else
+        {
+            WriteAddress(Source, h.Slice(12, 4), "source");
+            WriteAddress(Destination, h.Slice(16, 4), "destination");
+        }
         if (hl > 20)
         {
             Options.Span.CopyTo(h[20..]);
@@ -129,6 +172,7 @@ public sealed record Ipv6Header : IpHeader
     public ReadOnlyMemory<byte> ExtensionHeaders { get; init; }
 
     public override AddressFamily Family => AddressFamily.InterNetworkV6;
+    internal override bool IsFrozen => ExtensionHeaders.IsEmpty;
     public override int HeaderLength => 40 + ExtensionHeaders.Length;
 
     // The pseudo-header names the upper-layer protocol: the next header field when nothing is in between.

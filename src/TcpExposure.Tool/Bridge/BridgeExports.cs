@@ -34,10 +34,9 @@ public static unsafe class BridgeExports
     /// <summary>compose_options: option tuples in the compact form (see <see cref="BridgeOptions"/>) to option bytes.</summary>
     [UnmanagedCallersOnly]
     public static int ComposeOptions(byte* encoded, int encodedLen, byte** result, int* resultLen)
-    {
-        try
+        => BridgeCall.Bytes(new BridgeIn(encoded, encodedLen), static encoded =>
         {
-            var options = BridgeOptions.Read(new ReadOnlySpan<byte>(encoded, encodedLen));
+            var options = BridgeOptions.Read(encoded.Span);
             foreach (var o in options)
             {
                 try
@@ -50,68 +49,38 @@ public static unsafe class BridgeExports
                     throw new ArgumentException($"Option {o.Name} has a value out of range: {o}.");
                 }
             }
-            var bytes = LegacyCraft.ComposeOptions(options);
-            BridgeResult.Put(bytes, result, resultLen);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, result, resultLen);
-        }
-    }
+            return LegacyCraft.ComposeOptions(options);
+        }, result, resultLen);
 
     /// <summary>decompose_options: option bytes to a JSON list of lists.</summary>
     [UnmanagedCallersOnly]
     public static int DecomposeOptions(byte* data, int len, byte** result, int* resultLen)
-    {
-        try
+        => BridgeCall.Bytes(new BridgeIn(data, len), static data =>
         {
-            var options = LegacyCraft.DecomposeOptions(new ReadOnlySpan<byte>(data, len));
-            BridgeResult.Put(BridgeOptions.Json(w =>
+            var options = LegacyCraft.DecomposeOptions(data.Span);
+            return BridgeOptions.Json(w =>
             {
                 w.WriteStartArray();
                 foreach (var o in options)
                     BridgeOptions.WriteJson(w, o);
                 w.WriteEndArray();
-            }).Span, result, resultLen);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, result, resultLen);
-        }
-    }
+            }).Span;
+        }, result, resultLen);
 
     /// <summary>parse_headers: JSON with ip, tcp, opts and payload (hex).</summary>
     [UnmanagedCallersOnly]
     public static int ParseHeaders(byte* data, int len, byte** result, int* resultLen)
-    {
-        try
+        => BridgeCall.Bytes(new BridgeIn(data, len), static data =>
         {
-            var parsed = LegacyCraft.ParseHeaders(new ReadOnlySpan<byte>(data, len));
-            BridgeResult.Put(BridgeOptions.Json(w => BridgeOptions.WriteParsed(w, parsed)).Span, result, resultLen);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, result, resultLen);
-        }
-    }
+            var parsed = LegacyCraft.ParseHeaders(data.Span);
+            return BridgeOptions.Json(w => BridgeOptions.WriteParsed(w, parsed)).Span;
+        }, result, resultLen);
 
     /// <summary>summarize_pkt: the legacy one-line summary (UTF-8, ending in a newline).</summary>
     [UnmanagedCallersOnly]
     public static int SummarizePkt(byte* data, int len, byte** result, int* resultLen)
-    {
-        try
-        {
-            BridgeResult.Put(Encoding.UTF8.GetBytes(LegacyCraft.SummarizePkt(new ReadOnlySpan<byte>(data, len))), result, resultLen);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, result, resultLen);
-        }
-    }
+        => BridgeCall.Bytes(new BridgeIn(data, len),
+            static data => Encoding.UTF8.GetBytes(LegacyCraft.SummarizePkt(data.Span)), result, resultLen);
 
     /// <summary>
     /// summarize_ans1 of headers a script holds (and may have changed): JSON
@@ -119,82 +88,62 @@ public static unsafe class BridgeExports
     /// </summary>
     [UnmanagedCallersOnly]
     public static int SummarizeAns1(byte* json, int len, byte** result, int* resultLen)
-    {
-        try
+        => BridgeCall.Bytes(new BridgeIn(json, len), static json =>
         {
-            using var doc = JsonDocument.Parse(new ReadOnlyMemory<byte>(new ReadOnlySpan<byte>(json, len).ToArray()));
-            var root = doc.RootElement;
-            var ip = root.GetProperty("ip");
-            var tcp = root.GetProperty("tcp");
-            var parsed = new LegacyParsed(
-                new LegacyIpHeader
-                {
-                    srcaddr = ip.GetProperty("srcaddr").GetUInt32(),
-                    dstaddr = ip.GetProperty("dstaddr").GetUInt32(),
-                    length = ip.GetProperty("length").GetInt32(),
-                    hdrlen = ip.GetProperty("hdrlen").GetInt32(),
-                },
-                new LegacyTcpHeader
-                {
-                    srcport = tcp.GetProperty("srcport").GetInt32(),
-                    dstport = tcp.GetProperty("dstport").GetInt32(),
-                    seqno = tcp.GetProperty("seqno").GetUInt32(),
-                    ackno = tcp.GetProperty("ackno").GetUInt32(),
-                    flag = tcp.GetProperty("flag").GetInt32(),
-                    window = tcp.GetProperty("window").GetInt32(),
-                    hdrlen = tcp.GetProperty("hdrlen").GetInt32(),
-                    checksum = tcp.GetProperty("checksum").GetInt32(),
-                },
-                BridgeOptions.ReadJson(root.GetProperty("opts")),
-                new byte[root.GetProperty("paylen").GetInt32()]);
-            BridgeResult.Put(Encoding.UTF8.GetBytes(LegacyCraft.SummarizeAns1(parsed)), result, resultLen);
-            return 0;
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            return BridgeResult.Fail(new BridgeTypeException($"summarize_ans1 needs (iphdr, tcphdr, options[, payload]) with integer header fields: {e.Message}"), result, resultLen);
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, result, resultLen);
-        }
-    }
+            try
+            {
+                using var doc = JsonDocument.Parse(new ReadOnlyMemory<byte>(json.Span.ToArray()));
+                var root = doc.RootElement;
+                var ip = root.GetProperty("ip");
+                var tcp = root.GetProperty("tcp");
+                var parsed = new LegacyParsed(
+                    new LegacyIpHeader
+                    {
+                        srcaddr = ip.GetProperty("srcaddr").GetUInt32(),
+                        dstaddr = ip.GetProperty("dstaddr").GetUInt32(),
+                        length = ip.GetProperty("length").GetInt32(),
+                        hdrlen = ip.GetProperty("hdrlen").GetInt32(),
+                    },
+                    new LegacyTcpHeader
+                    {
+                        srcport = tcp.GetProperty("srcport").GetInt32(),
+                        dstport = tcp.GetProperty("dstport").GetInt32(),
+                        seqno = tcp.GetProperty("seqno").GetUInt32(),
+                        ackno = tcp.GetProperty("ackno").GetUInt32(),
+                        flag = tcp.GetProperty("flag").GetInt32(),
+                        window = tcp.GetProperty("window").GetInt32(),
+                        hdrlen = tcp.GetProperty("hdrlen").GetInt32(),
+                        checksum = tcp.GetProperty("checksum").GetInt32(),
+                    },
+                    BridgeOptions.ReadJson(root.GetProperty("opts")),
+                    new byte[root.GetProperty("paylen").GetInt32()]);
+                return Encoding.UTF8.GetBytes(LegacyCraft.SummarizeAns1(parsed));
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw new BridgeTypeException($"summarize_ans1 needs (iphdr, tcphdr, options[, payload]) with integer header fields: {e.Message}");
+            }
+        }, result, resultLen);
 
     /// <summary>parse_ether_header: JSON <c>{dhost, shost, type}</c> (MACs as 48-bit integers); the rest starts at byte 14.</summary>
     [UnmanagedCallersOnly]
     public static int ParseEther(byte* data, int len, byte** result, int* resultLen)
-    {
-        try
+        => BridgeCall.Bytes(new BridgeIn(data, len), static data =>
         {
-            var frame = new ReadOnlySpan<byte>(data, len);
+            var frame = data.Span;
             if (frame.Length < 14)
                 throw new ArgumentException($"An Ethernet header is 14 bytes; got {frame.Length}.");
             ulong dhost = BinaryPrimitives.ReadUInt64BigEndian([0, 0, .. frame[..6]]);
             ulong shost = BinaryPrimitives.ReadUInt64BigEndian([0, 0, .. frame[6..12]]);
             int type = BinaryPrimitives.ReadUInt16BigEndian(frame[12..]);
-            BridgeResult.Put(Encoding.UTF8.GetBytes($"[{dhost},{shost},{type}]"), result, resultLen);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, result, resultLen);
-        }
-    }
+            return Encoding.UTF8.GetBytes($"[{dhost},{shost},{type}]");
+        }, result, resultLen);
 
     /// <summary>A dotted address (or decimal host-order integer) to a host-order integer.</summary>
     [UnmanagedCallersOnly]
     public static int ParseAddress(byte* text, int len, uint* address, byte** err, int* errLen)
-    {
-        try
-        {
-            *address = LegacyCraft.ParseAddress(Str(text, len));
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, err, errLen);
-        }
-    }
+        => BridgeCall.Run((Text: new BridgeIn(text, len), Address: (nint)address),
+            static a => *(uint*)a.Address = LegacyCraft.ParseAddress(a.Text.Text), err, errLen);
 
     /// <summary>
     /// send_segments (<paramref name="receive"/> 0) or sendrecv_segments (1). Packets come framed:
@@ -204,53 +153,48 @@ public static unsafe class BridgeExports
     [UnmanagedCallersOnly]
     public static int SendRecv(int receive, long daddr, byte* framed, int framedLen, double timeout, long sflags, int usePcap,
         byte* ifname, int ifnameLen, byte* smac, int smacLen, byte* dmac, int dmacLen, byte** result, int* resultLen)
-    {
-        try
-        {
-            var pkts = Unframe(new ReadOnlySpan<byte>(framed, framedLen));
-            uint dst = U32(daddr, "daddr");
-            if (double.IsNaN(timeout) || timeout < 0)
-                throw new ArgumentException($"timeout must be a number of seconds >= 0, got {timeout}.");
-            if (pkts.Count > 0 && !Privileges.Has(Capability.NetRaw))
-                throw BridgePrivileges.NoRaw();
-            string iface = Str(ifname, ifnameLen);
-            string? s = smacLen > 0 ? Str(smac, smacLen) : null;
-            string? d = dmacLen > 0 ? Str(dmac, dmacLen) : null;
-            List<LegacyParsed> answers = [];
-            int errCode;
-            if (receive != 0)
-                (answers, errCode) = LegacySendRecv.SendRecvSegments(dst, pkts, timeout, checked((int)sflags), usePcap != 0, iface, s, d);
-            else
-                errCode = LegacySendRecv.SendSegments(dst, pkts, usePcap != 0, iface, s, d);
-            string? error = LegacySendRecv.LastError;
-            if (error is not null && error.Contains("CAP_NET_RAW", StringComparison.Ordinal))
-                throw BridgePrivileges.NoRaw();
-            BridgeResult.Put(BridgeOptions.Json(w =>
+        => BridgeCall.Bytes(
+            (Receive: receive != 0, Daddr: daddr, Framed: new BridgeIn(framed, framedLen), Timeout: timeout, Flags: sflags,
+             UsePcap: usePcap != 0, Interface: new BridgeIn(ifname, ifnameLen), Smac: new BridgeIn(smac, smacLen), Dmac: new BridgeIn(dmac, dmacLen)),
+            static a =>
             {
-                w.WriteStartObject();
-                w.WriteNumber("err", errCode);
-                w.WriteString("error", error);
-                w.WriteStartArray("answers");
-                foreach (var a in answers)
-                    BridgeOptions.WriteParsed(w, a);
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }).Span, result, resultLen);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, result, resultLen);
-        }
-    }
+                var pkts = Unframe(a.Framed.Span);
+                uint dst = U32(a.Daddr, "daddr");
+                if (double.IsNaN(a.Timeout) || a.Timeout < 0)
+                    throw new ArgumentException($"timeout must be a number of seconds >= 0, got {a.Timeout}.");
+                if (pkts.Count > 0 && !Privileges.Has(Capability.NetRaw))
+                    throw BridgePrivileges.NoRaw();
+                string iface = a.Interface.Text;
+                string? s = a.Smac.IsEmpty ? null : a.Smac.Text;
+                string? d = a.Dmac.IsEmpty ? null : a.Dmac.Text;
+                List<LegacyParsed> answers = [];
+                int errCode;
+                if (a.Receive)
+                    (answers, errCode) = LegacySendRecv.SendRecvSegments(dst, pkts, a.Timeout, checked((int)a.Flags), a.UsePcap, iface, s, d);
+                else
+                    errCode = LegacySendRecv.SendSegments(dst, pkts, a.UsePcap, iface, s, d);
+                string? error = LegacySendRecv.LastError;
+                if (error is not null && error.Contains("CAP_NET_RAW", StringComparison.Ordinal))
+                    throw BridgePrivileges.NoRaw();
+                return BridgeOptions.Json(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("err", errCode);
+                    w.WriteString("error", error);
+                    w.WriteStartArray("answers");
+                    foreach (var p in answers)
+                        BridgeOptions.WriteParsed(w, p);
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }).Span;
+            }, result, resultLen);
 
     /// <summary>gethostpair: JSON <c>[daddr, fqdn, saddr]</c>, addresses as host-order integers.</summary>
     [UnmanagedCallersOnly]
     public static int GetHostPair(byte* host, int hostLen, byte** result, int* resultLen)
-    {
-        try
+        => BridgeCall.Bytes(new BridgeIn(host, hostLen), static host =>
         {
-            string name = Str(host, hostLen);
+            string name = host.Text;
             IPAddress target = IPAddress.TryParse(name, out var literal) ? literal
                 : Dns.GetHostAddresses(name, AddressFamily.InterNetwork).FirstOrDefault()
                   ?? throw new IOException($"'{name}' has no IPv4 address.");
@@ -264,56 +208,42 @@ public static unsafe class BridgeExports
                 fqdn = name; // no reverse mapping: keep the name the script gave
             }
             var source = Routes.SourceAddressFor(target);
-            BridgeResult.Put(BridgeOptions.Json(w =>
+            return BridgeOptions.Json(w =>
             {
                 w.WriteStartArray();
                 w.WriteNumberValue(LegacyCraft.HostOrder(target));
                 w.WriteStringValue(fqdn);
                 w.WriteNumberValue(LegacyCraft.HostOrder(source));
                 w.WriteEndArray();
-            }).Span, result, resultLen);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, result, resultLen);
-        }
-    }
+            }).Span;
+        }, result, resultLen);
 
     /// <summary>get_ifname_and_smacaddr: JSON <c>[ifname, "aa:bb:..", err]</c> for the interface holding <paramref name="saddr"/>.</summary>
     [UnmanagedCallersOnly]
     public static int GetIfnameAndMac(long saddr, byte** result, int* resultLen)
-    {
-        try
+        => BridgeCall.Bytes(saddr, static saddr =>
         {
             var address = LegacyCraft.AddressFromHostOrder(U32(saddr, "saddr"));
             var nic = NetworkInterface.GetAllNetworkInterfaces()
                 .FirstOrDefault(n => n.GetIPProperties().UnicastAddresses.Any(u => u.Address.Equals(address)));
-            BridgeResult.Put(BridgeOptions.Json(w =>
+            return BridgeOptions.Json(w =>
             {
                 w.WriteStartArray();
                 w.WriteStringValue(nic?.Name ?? "");
                 w.WriteStringValue(nic is null ? "" : FormatMac(Routes.InterfaceMac(nic.Name)));
                 w.WriteNumberValue(nic is null ? -1 : 0);
                 w.WriteEndArray();
-            }).Span, result, resultLen);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, result, resultLen);
-        }
-    }
+            }).Span;
+        }, result, resultLen);
 
     /// <summary>get_dmacaddr: JSON string "aa:bb:.." of the next hop toward <paramref name="ip"/>, or null when unresolved.</summary>
     [UnmanagedCallersOnly]
     public static int GetDestinationMac(byte* ifname, int ifnameLen, long ip, byte** result, int* resultLen)
-    {
-        try
+        => BridgeCall.Bytes((Interface: new BridgeIn(ifname, ifnameLen), Ip: ip), static a =>
         {
-            var destination = LegacyCraft.AddressFromHostOrder(U32(ip, "ip"));
+            var destination = LegacyCraft.AddressFromHostOrder(U32(a.Ip, "ip"));
             var route = Routes.Lookup(destination);
-            string iface = Str(ifname, ifnameLen);
+            string iface = a.Interface.Text;
             if (iface.Length > 0)
                 route = route with { Interface = iface };
             string? mac;
@@ -325,14 +255,8 @@ public static unsafe class BridgeExports
             {
                 mac = null; // the legacy call reports "no answer" as a value; the script retries
             }
-            BridgeResult.Put(BridgeOptions.Json(w => w.WriteStringValue(mac)).Span, result, resultLen);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, result, resultLen);
-        }
-    }
+            return BridgeOptions.Json(w => w.WriteStringValue(mac)).Span;
+        }, result, resultLen);
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<long, RstGuard> Guards = new();
     private static long _nextGuard;
@@ -340,36 +264,22 @@ public static unsafe class BridgeExports
     /// <summary>Starts dropping the kernel's RSTs from <paramref name="address"/>:<paramref name="port"/> (see <see cref="RstGuard"/>).</summary>
     [UnmanagedCallersOnly]
     public static int GuardCreate(long address, long port, long* id, byte** err, int* errLen)
-    {
-        try
+        => BridgeCall.Run((Address: address, Port: port, Id: (nint)id), static a =>
         {
-            var guard = RstGuard.Create(LegacyCraft.AddressFromHostOrder(U32(address, "address")), U16(port, "port"));
+            var guard = RstGuard.Create(LegacyCraft.AddressFromHostOrder(U32(a.Address, "address")), U16(a.Port, "port"));
             long handle = Interlocked.Increment(ref _nextGuard);
             Guards[handle] = guard;
-            *id = handle;
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, err, errLen);
-        }
-    }
+            *(long*)a.Id = handle;
+        }, err, errLen);
 
     /// <summary>Removes a guard's rule (twice is harmless).</summary>
     [UnmanagedCallersOnly]
     public static int GuardDispose(long id, byte** err, int* errLen)
-    {
-        try
+        => BridgeCall.Run(id, static id =>
         {
             if (Guards.TryRemove(id, out var guard))
                 guard.Dispose();
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, err, errLen);
-        }
-    }
+        }, err, errLen);
 
     internal static string FormatMac(PhysicalAddress mac) =>
         string.Join(':', mac.GetAddressBytes().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
@@ -392,10 +302,7 @@ public static unsafe class BridgeExports
 
     internal static string Str(byte* text, int len) => len <= 0 ? "" : Encoding.UTF8.GetString(text, len);
 
-    private static long Range(long v, long min, long max, string name) =>
-        v < min || v > max ? throw new ArgumentException($"{name} must be {min} to {max}, got {v}.") : v;
+    private static ushort U16(long v, string name) => FastMake.U16(v, name);
 
-    private static ushort U16(long v, string name) => (ushort)Range(v, 0, ushort.MaxValue, name);
-
-    private static uint U32(long v, string name) => (uint)Range(v, 0, uint.MaxValue, name);
+    private static uint U32(long v, string name) => FastMake.U32(v, name);
 }

@@ -29,15 +29,14 @@ public static unsafe class PcapExports
     /// <summary>pcap_open_live; the handle goes to <paramref name="id"/>.</summary>
     [UnmanagedCallersOnly]
     public static int OpenLive(byte* device, int deviceLen, int snaplen, int promisc, int toMs, long* id, byte** err, int* errLen)
-    {
-        try
+        => BridgeCall.Run((Device: new BridgeIn(device, deviceLen), Snaplen: snaplen, Promisc: promisc, ToMs: toMs, Id: (nint)id), static a =>
         {
-            string dev = BridgeExports.Str(device, deviceLen);
+            string dev = a.Device.Text;
             if (!Privileges.Has(Capability.NetRaw))
                 throw BridgePrivileges.NoRaw();
             byte* errbuf = stackalloc byte[LibPcap.ErrorBufferSize];
             errbuf[0] = 0;
-            nint p = LibPcap.pcap_open_live(dev.Length == 0 ? null : dev, snaplen, promisc, toMs, errbuf);
+            nint p = LibPcap.pcap_open_live(dev.Length == 0 ? null : dev, a.Snaplen, a.Promisc, a.ToMs, errbuf);
             if (p == 0)
             {
                 string message = Marshal.PtrToStringUTF8((nint)errbuf) ?? "pcap_open_live failed";
@@ -47,22 +46,16 @@ public static unsafe class PcapExports
             }
             long handle = Interlocked.Increment(ref _next);
             Captures[handle] = new Capture(p);
-            *id = handle;
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, err, errLen);
-        }
-    }
+            *(long*)a.Id = handle;
+        }, err, errLen);
 
     /// <summary>pcap_compile into the capture's program slot; returns libpcap's status in <paramref name="rc"/>.</summary>
     [UnmanagedCallersOnly]
     public static int Compile(long id, byte* filter, int filterLen, int optimize, uint netmask, int* rc, byte** err, int* errLen)
-    {
-        try
+        => BridgeCall.Run((Id: id, Filter: new BridgeIn(filter, filterLen), Optimize: optimize, Netmask: netmask, Rc: (nint)rc, Err: (nint)err, ErrLen: (nint)errLen), static a =>
         {
-            var c = Get(id);
+            var c = Get(a.Id);
+            int* rc = (int*)a.Rc;
             lock (c.Gate)
             {
                 if (c.HasProgram)
@@ -72,64 +65,41 @@ public static unsafe class PcapExports
                     c.HasProgram = false;
                 }
                 fixed (LibPcap.BpfProgram* prog = &c.Program)
-                    *rc = LibPcap.pcap_compile(c.Handle, prog, BridgeExports.Str(filter, filterLen), optimize, netmask);
+                    *rc = LibPcap.pcap_compile(c.Handle, prog, a.Filter.Text, a.Optimize, a.Netmask);
                 c.HasProgram = *rc == 0;
+                // libpcap's own message for a filter it rejects, with status Ok: the caller reads rc.
                 if (*rc != 0)
-                    BridgeResult.Put(System.Text.Encoding.UTF8.GetBytes(LibPcap.LastError(c.Handle)), err, errLen);
+                    BridgeResult.Put(System.Text.Encoding.UTF8.GetBytes(LibPcap.LastError(c.Handle)), (byte**)a.Err, (int*)a.ErrLen);
             }
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, err, errLen);
-        }
-    }
+        }, err, errLen);
 
     /// <summary>pcap_setfilter with the last compiled program.</summary>
     [UnmanagedCallersOnly]
     public static int SetFilter(long id, int* rc, byte** err, int* errLen)
-    {
-        try
+        => BridgeCall.Run((Id: id, Rc: (nint)rc), static a =>
         {
-            var c = Get(id);
+            var c = Get(a.Id);
             lock (c.Gate)
             {
                 if (!c.HasProgram)
                     throw new InvalidOperationException("Pcap_setfilter needs a successful Pcap_compile first.");
                 fixed (LibPcap.BpfProgram* prog = &c.Program)
-                    *rc = LibPcap.pcap_setfilter(c.Handle, prog);
+                    *(int*)a.Rc = LibPcap.pcap_setfilter(c.Handle, prog);
             }
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, err, errLen);
-        }
-    }
+        }, err, errLen);
 
     /// <summary>pcap_inject; bytes written (or libpcap's -1) in <paramref name="rc"/>.</summary>
     [UnmanagedCallersOnly]
     public static int Inject(long id, byte* data, int len, int* rc, byte** err, int* errLen)
-    {
-        try
-        {
-            var c = Get(id);
-            *rc = LibPcap.pcap_inject(c.Handle, data, (nuint)len);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, err, errLen);
-        }
-    }
+        => BridgeCall.Run((Id: id, Data: (nint)data, Length: len, Rc: (nint)rc),
+            static a => *(int*)a.Rc = LibPcap.pcap_inject(Get(a.Id).Handle, (byte*)a.Data, (nuint)a.Length), err, errLen);
 
     /// <summary>
     /// pcap_next_ex: the block is <c>[i32 rc][i64 sec][i64 usec][u32 caplen][u32 len][data]</c>, little-endian.
     /// </summary>
     [UnmanagedCallersOnly]
     public static int NextEx(long id, byte** result, int* resultLen)
-    {
-        try
+        => BridgeCall.Bytes(id, static id =>
         {
             var c = Get(id);
             LibPcap.PacketHeader* header = null;
@@ -146,35 +116,18 @@ public static unsafe class PcapExports
                 BinaryPrimitives.WriteUInt32LittleEndian(block.AsSpan(24), header->Length);
                 new ReadOnlySpan<byte>(data, cap).CopyTo(block.AsSpan(28));
             }
-            BridgeResult.Put(block, result, resultLen);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, result, resultLen);
-        }
-    }
+            return block;
+        }, result, resultLen);
 
     /// <summary>pcap_datalink.</summary>
     [UnmanagedCallersOnly]
     public static int Datalink(long id, int* link, byte** err, int* errLen)
-    {
-        try
-        {
-            *link = LibPcap.pcap_datalink(Get(id).Handle);
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, err, errLen);
-        }
-    }
+        => BridgeCall.Run((Id: id, Link: (nint)link), static a => *(int*)a.Link = LibPcap.pcap_datalink(Get(a.Id).Handle), err, errLen);
 
     /// <summary>pcap_close (closing twice is harmless).</summary>
     [UnmanagedCallersOnly]
     public static int Close(long id, byte** err, int* errLen)
-    {
-        try
+        => BridgeCall.Run(id, static id =>
         {
             if (Captures.TryRemove(id, out var c))
                 lock (c.Gate)
@@ -185,11 +138,5 @@ public static unsafe class PcapExports
                     LibPcap.pcap_close(c.Handle);
                     c.Handle = 0;
                 }
-            return 0;
-        }
-        catch (Exception e)
-        {
-            return BridgeResult.Fail(e, err, errLen);
-        }
-    }
+        }, err, errLen);
 }
