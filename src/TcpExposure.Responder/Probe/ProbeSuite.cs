@@ -23,6 +23,12 @@ public sealed class ProbeSuite
     private readonly IPAddress _source;
     private readonly PcapWriter? _pcap;
 
+    /// <summary>
+    /// How the path shifts our sequence and acknowledgment numbers on every segment, as the last
+    /// Data exchange measured from its echo (null until measured). The hole tests undo it.
+    /// </summary>
+    private (int Seq, int Ack)? _shift;
+
     private ProbeSuite(IPacketTransport transport, ProbeOptions options, IPAddress source)
     {
         _transport = transport;
@@ -215,7 +221,7 @@ public sealed class ProbeSuite
             : [.. SynOptions(), mp];
         var answers = await ExchangeAsync([Segment(c, TcpFlags.Syn, _o.Isn, 0, default, options)], StopCondition.SynAck, ct).ConfigureAwait(false);
         // The responder's SYN-ACK: MSS 4, TS 12, WSCALE 4, SACK_PERMITTED 4, MP_CAPABLE 16.
-        return new() { [test] = ProbeClassifier.SynOpt(answers, 20 + 40) };
+        return new() { [test] = ProbeClassifier.SynOpt(answers) };
     }
 
     private async Task<Dictionary<string, ProbeOutcome>> DataAsync(string test, byte? kind, CancellationToken ct)
@@ -236,6 +242,8 @@ public sealed class ProbeSuite
             [test] = kind is { } k ? ProbeClassifier.DataOption(answers, data, k) : ProbeClassifier.Data(answers, data),
         };
         var echoes = ProbeClassifier.Echoes(answers);
+        if (kind is null && echoes.Count > 0)
+            _shift = (echoes[0].Echo.Received.Sequence - data.Sequence, echoes[0].Echo.Received.Acknowledgment - data.Acknowledgment);
         if (test == Data)
         {
             outcomes[IndAck] = ProbeClassifier.IndAck(answers);
@@ -295,6 +303,9 @@ public sealed class ProbeSuite
 
     private async Task<Dictionary<string, ProbeOutcome>> HoleAsync(string test, bool ackField, CancellationToken ct)
     {
+        // The hole is judged against the path's constant shift: measure it first if Data did not run.
+        if (_shift is null)
+            await DataAsync(Data, null, ct).ConfigureAwait(false);
         using var c = Open();
         var sa = await HandshakeAsync(c, ct).ConfigureAwait(false);
         if (sa is null) return NoHandshake(test);
@@ -302,6 +313,7 @@ public sealed class ProbeSuite
         uint ack = sa.Sequence.Value + 1 + (ackField ? _o.Mss : 0u);
         var data = Segment(c, TcpFlags.Ack | TcpFlags.Psh, seq, ack, Payload(_o.Mss, 0xa1, 0x50));
         var answers = await ExchangeAsync([data], StopCondition.None, ct).ConfigureAwait(false);
-        return new() { [test] = ProbeClassifier.Hole(answers, data, ackField) };
+        int offset = _shift is { } sh ? (ackField ? sh.Ack : sh.Seq) : 0;
+        return new() { [test] = ProbeClassifier.Hole(answers, data, ackField, offset) };
     }
 }
