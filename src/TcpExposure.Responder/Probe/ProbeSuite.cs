@@ -104,16 +104,19 @@ public sealed class ProbeSuite
     {
         var runs = new List<Dictionary<string, ProbeOutcome>>();
         int max = Math.Max(2, _o.MaxRuns);
+        bool Silent(Dictionary<string, ProbeOutcome> run) => IsNoAnswer(primary, run[primary].Code);
         for (int i = 1; i <= max; i++)
         {
             _o.Progress?.Invoke(primary, i, null);
             var r = await RunOnceAsync(primary, ct).ConfigureAwait(false);
             _o.Progress?.Invoke(primary, i, r[primary]);
-            if (runs.Any(p => p[primary].Code == r[primary].Code))
+            // A run that got no answer is a lost packet until proven otherwise (the legacy tool
+            // retried those): two of them agree only if no run got an answer.
+            if (runs.Any(p => p[primary].Code == r[primary].Code) && !(Silent(r) && runs.Any(p => !Silent(p))))
                 return (r, i, true);
             runs.Add(r);
         }
-        return (runs[^1], max, false);
+        return (runs.LastOrDefault(p => !Silent(p)) ?? runs[^1], max, false);
     }
 
     private Task<Dictionary<string, ProbeOutcome>> RunOnceAsync(string test, CancellationToken ct) => test switch
@@ -163,10 +166,10 @@ public sealed class ProbeSuite
 
     private TcpOption[] SynOptions() => [new MssOption(_o.Mss), new TimestampsOption(_o.TsVal, 0), new WindowScaleOption(_o.WindowScale)];
 
-    private async Task<IReadOnlyList<TcpSegment>> ExchangeAsync(IReadOnlyList<TcpSegment> segments, StopCondition until, CancellationToken ct)
+    private async Task<IReadOnlyList<TcpSegment>> ExchangeAsync(IReadOnlyList<TcpSegment> segments, StopCondition until, CancellationToken ct, TimeSpan? timeout = null)
     {
         var result = await SendReceive.RunAsync(_transport, segments.Select(s => OutgoingPacket.From(s)).ToList(),
-            new SendReceiveOptions { Timeout = _o.Timeout, Until = until, Time = _o.Time }, ct).ConfigureAwait(false);
+            new SendReceiveOptions { Timeout = timeout ?? _o.Timeout, Until = until, Time = _o.Time }, ct).ConfigureAwait(false);
         if (_pcap is not null)
         {
             foreach (var s in result.Sent) _pcap.Write(s.Bytes.Span, s.Timestamp);
@@ -175,15 +178,27 @@ public sealed class ProbeSuite
         return result.Answers.Where(a => a.Segment is not null).Select(a => a.Segment!).ToList();
     }
 
-    /// <summary>SYN, wait for the SYN-ACK; null when none came.</summary>
+    /// <summary>Attempts at the handshake that sets up a test (the legacy tool retransmitted its SYN too).</summary>
+    private const int HandshakeAttempts = 3;
+
+    /// <summary>
+    /// SYN, wait for the SYN-ACK; null when none came. The SYN is sent again, waiting twice as long
+    /// each time, when nothing came back: a lost handshake is not what the test measures.
+    /// </summary>
     private async Task<TcpSegment?> HandshakeAsync(Connection c, CancellationToken ct)
     {
-        var answers = await ExchangeAsync([Segment(c, TcpFlags.Syn, _o.Isn, 0, default, SynOptions())], StopCondition.SynAck, ct).ConfigureAwait(false);
-        c.SynAck = answers.FirstOrDefault(a => (a.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack));
+        var syn = Segment(c, TcpFlags.Syn, _o.Isn, 0, default, SynOptions());
+        for (int attempt = 0; attempt < HandshakeAttempts && c.SynAck is null; attempt++)
+        {
+            var answers = await ExchangeAsync([syn], StopCondition.SynAck, ct, _o.Timeout * (1 << attempt)).ConfigureAwait(false);
+            c.SynAck = answers.FirstOrDefault(a => (a.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack));
+            if (answers.Any(a => (a.Flags & TcpFlags.Rst) != 0))
+                break;
+        }
         return c.SynAck;
     }
 
-    private static Dictionary<string, ProbeOutcome> NoHandshake(string test) => new() { [test] = new(1, "no SYN-ACK to the handshake") };
+    private static Dictionary<string, ProbeOutcome> NoHandshake(string test) => new() { [test] = new(NoAnswer(test), "no SYN-ACK to the handshake") };
 
     /// <summary>A payload of <paramref name="length"/> bytes: the command byte, then a counting pattern seeded by <paramref name="seed"/>.</summary>
     internal static byte[] Payload(int length, byte command, byte seed)
