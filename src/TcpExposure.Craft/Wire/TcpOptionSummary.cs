@@ -28,6 +28,20 @@ public struct TcpOptionSummary
     public bool HasTimestamps;
     /// <summary>An option was malformed (a bad length, no length byte, or running past the space).</summary>
     public bool HasMalformed;
+    /// <summary>Number of well-formed MPTCP (kind 30) options; <see cref="GetMptcpOption"/> returns the first two.</summary>
+    public byte MptcpCount;
+    /// <summary>Offset of the first kind-30 option's kind byte within the option space; meaningful when <see cref="MptcpCount"/> &gt; 0.</summary>
+    public byte MptcpOffset;
+    /// <summary>Offset of the second kind-30 option's kind byte; meaningful when <see cref="MptcpCount"/> &gt; 1.</summary>
+    public byte MptcpSecondOffset;
+    /// <summary>A legacy (pre-RFC draft) MP_DATA option, kind 31, was present.</summary>
+    public bool HasLegacyMpData;
+    /// <summary>The legacy MP_DATA's data sequence number; meaningful when <see cref="HasLegacyMpData"/>.</summary>
+    public uint LegacyMpDsn;
+    /// <summary>The legacy MP_DATA's data length; meaningful when <see cref="HasLegacyMpData"/>.</summary>
+    public ushort LegacyMpDataLength;
+    /// <summary>The legacy MP_DATA's subflow sequence number; meaningful when <see cref="HasLegacyMpData"/>.</summary>
+    public uint LegacyMpSubflowSeq;
 
     /// <summary>Reads <paramref name="optionSpace"/> (the bytes between the fixed TCP header and the data).</summary>
     public static TcpOptionSummary Read(ReadOnlySpan<byte> optionSpace)
@@ -79,6 +93,21 @@ public struct TcpOptionSummary
                     s.SackBlockCount = (byte)((len - 2) / 8);
                     s.SackOffset = (byte)(i + 2);
                     break;
+                case TcpOptionKind.Mptcp when len >= 3:
+                    // MPTCP packs several subtypes into kind 30: keep where they are, the caller decodes.
+                    if (s.MptcpCount == 0)
+                        s.MptcpOffset = (byte)i;
+                    else if (s.MptcpCount == 1)
+                        s.MptcpSecondOffset = (byte)i;
+                    if (s.MptcpCount < byte.MaxValue)
+                        s.MptcpCount++;
+                    break;
+                case TcpOptionKind.LegacyMpData when len == 12:
+                    s.LegacyMpDsn = BinaryPrimitives.ReadUInt32BigEndian(data);
+                    s.LegacyMpDataLength = BinaryPrimitives.ReadUInt16BigEndian(data[4..]);
+                    s.LegacyMpSubflowSeq = BinaryPrimitives.ReadUInt32BigEndian(data[6..]);
+                    s.HasLegacyMpData = true;
+                    break;
                 default:
                     if (!TcpOptionEnumerator.LengthIsValid(kind, data))
                         s.HasMalformed = true;
@@ -99,5 +128,20 @@ public struct TcpOptionSummary
         left = BinaryPrimitives.ReadUInt32BigEndian(optionSpace[at..]);
         right = BinaryPrimitives.ReadUInt32BigEndian(optionSpace[(at + 4)..]);
         return true;
+    }
+
+    /// <summary>
+    /// The whole kind-30 option <paramref name="index"/> (0 or 1; kind and length bytes included)
+    /// from the same option space passed to <see cref="Read"/>; empty when there is no such option.
+    /// </summary>
+    public readonly ReadOnlySpan<byte> GetMptcpOption(ReadOnlySpan<byte> optionSpace, int index)
+    {
+        if ((uint)index >= Math.Min(MptcpCount, (byte)2))
+            return default;
+        int at = index == 0 ? MptcpOffset : MptcpSecondOffset;
+        if (at + 2 > optionSpace.Length || optionSpace[at] != TcpOptionKind.Mptcp)
+            return default;
+        int len = optionSpace[at + 1];
+        return len < 3 || at + len > optionSpace.Length ? default : optionSpace.Slice(at, len);
     }
 }

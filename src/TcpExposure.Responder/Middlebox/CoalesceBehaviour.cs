@@ -40,6 +40,10 @@ public sealed class CoalesceBehaviour : IMiddleboxBehaviour
 
     public TimeSpan? HoldTime => _held.Count > 0 ? Hold : null;
 
+    /// <inheritdoc/>
+    public bool Touches(in PacketView packet, MiddleboxDirection direction) =>
+        direction == MiddleboxDirection.ToServer && (_held.Count > 0 || packet.Tcp.Payload.Length > 0);
+
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {
         if (direction != MiddleboxDirection.ToServer)

@@ -20,6 +20,9 @@ public sealed class DropBeyondHoleBehaviour : IMiddleboxBehaviour
 
     public string Spec => "drop-beyond-hole";
 
+    /// <inheritdoc/>
+    public bool Touches(in PacketView packet, MiddleboxDirection direction) => direction == MiddleboxDirection.ToServer;
+
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {
         if (direction != MiddleboxDirection.ToServer)

@@ -1,4 +1,5 @@
 using TcpExposure.Craft.Packets;
+using TcpExposure.Craft.Wire;
 
 namespace TcpExposure.Responder.Middlebox;
 
@@ -29,6 +30,14 @@ public interface IMiddleboxBehaviour
 
     /// <summary>Handles one segment travelling <paramref name="direction"/>; adds what leaves to <paramref name="output"/>.</summary>
     void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output);
+
+    /// <summary>
+    /// Whether <see cref="Process"/> might do anything to this segment other than pass it on
+    /// unchanged: change it, drop it, add to it, hold it, or update per-flow state. Read from a
+    /// view of the raw packet, so a forwarder can send untouched segments on without parsing them
+    /// into a <see cref="TcpSegment"/>. When unsure, say true (the default): that only costs speed.
+    /// </summary>
+    bool Touches(in PacketView packet, MiddleboxDirection direction) => true;
 
     /// <summary>
     /// How long the behaviour wants to hold what it holds before <see cref="Flush"/> is called;

@@ -5,7 +5,7 @@ namespace TcpExposure.Responder.Middlebox;
 /// <summary>What a <see cref="MiddleboxForwarder"/> did so far.</summary>
 public sealed class MiddleboxCounters
 {
-    internal long ReceivedToServer, ReceivedToClient, SentToServer, SentToClient, TtlExpired, SendFailures, Unparsable;
+    internal long ReceivedToServer, ReceivedToClient, SentToServer, SentToClient, TtlExpired, SendFailures, Unparsable, PassedThrough;
 
     /// <summary>TCP segments taken from the left interface (toward the server).</summary>
     public long Received(MiddleboxDirection d) => Interlocked.Read(ref d == MiddleboxDirection.ToServer ? ref ReceivedToServer : ref ReceivedToClient);
@@ -16,6 +16,9 @@ public sealed class MiddleboxCounters
     /// <summary>Segments not forwarded because their TTL or hop limit was 1 or 0.</summary>
     public long Expired => Interlocked.Read(ref TtlExpired);
 
+    /// <summary>Segments no behaviour touched, forwarded as they came without being parsed (counted in received and sent too).</summary>
+    public long PassedUnparsed => Interlocked.Read(ref PassedThrough);
+
     /// <summary>Sends the kernel refused.</summary>
     public long Failures => Interlocked.Read(ref SendFailures);
 
@@ -23,5 +26,5 @@ public sealed class MiddleboxCounters
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"toward srv {Received(MiddleboxDirection.ToServer)} in / {Sent(MiddleboxDirection.ToServer)} out; " +
         $"toward cli {Received(MiddleboxDirection.ToClient)} in / {Sent(MiddleboxDirection.ToClient)} out; " +
-        $"{Expired} TTL expired, {Failures} send failures");
+        $"{PassedUnparsed} passed untouched, {Expired} TTL expired, {Failures} send failures");
 }

@@ -1,4 +1,10 @@
+using System.Buffers.Binary;
+using TcpExposure.Craft.Wire;
+
 namespace TcpExposure.Responder.Middlebox;
+
+/// <summary>Sends an encoded IP packet on toward <paramref name="direction"/>.</summary>
+public delegate void PacketSender(ReadOnlySpan<byte> packet, MiddleboxDirection direction);
 
 /// <summary>
 /// The pipeline plus its hold timer, without any socket: segments go in, what leaves is handed to
@@ -35,6 +41,44 @@ public sealed class MiddleboxEngine : IDisposable
                 _send(r);
             ArmTimer();
         }
+    }
+
+    /// <summary>
+    /// Forwards <paramref name="packet"/> as it is, its TTL (hop limit) decremented in place, when
+    /// no behaviour would touch it: no parse into a <see cref="Craft.Packets.TcpSegment"/>, no
+    /// allocation. False when it must go through <see cref="Handle"/> instead (a behaviour wants
+    /// it, it is not a whole TCP segment, or its TTL is about to expire).
+    /// </summary>
+    public bool TryPassThrough(Span<byte> packet, MiddleboxDirection direction, PacketSender send)
+    {
+        ArgumentNullException.ThrowIfNull(send);
+        if (PacketView.TryParse(packet, out var view) != PacketStatus.Tcp || view.LengthMismatch || view.Ttl <= 1)
+            return false;
+        int length = view.Bytes.Length;
+        bool v6 = view.IsIpv6;
+        lock (_gate)
+        {
+            // Under the lock, so a segment never overtakes one a behaviour holds or is sending.
+            if (_disposed || Pipeline.Touches(view, direction))
+                return false;
+            var bytes = packet[..length];
+            DecrementTtl(bytes, v6);
+            send(bytes, direction);
+            return true;
+        }
+    }
+
+    private static void DecrementTtl(Span<byte> packet, bool v6)
+    {
+        if (v6)
+        {
+            packet[7]--;
+            return;
+        }
+        packet[8]--;
+        int ihl = (packet[0] & 0x0F) * 4;
+        packet[10] = packet[11] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(packet[10..], Checksum.Compute(packet[..ihl]));
     }
 
     private void ArmTimer()

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using TcpExposure.Craft.Packets;
 using TcpExposure.Craft.Transport;
+using TcpExposure.Craft.Wire;
 
 namespace TcpExposure.Responder.Middlebox;
 
@@ -48,7 +49,8 @@ public sealed class MiddleboxForwarder : IAsyncDisposable
     private readonly MiddleboxOptions _options;
     private readonly MiddleboxEngine _engine;
     private readonly RawSocketTransport _left, _right, _sender;
-    private readonly HashSet<IPAddress> _local;
+    private readonly byte[][] _local;
+    private readonly PacketSender _passSend;
     private readonly CancellationTokenSource _stop = new();
     private readonly CleanupRegistration _cleanup;
     private readonly string _comment;
@@ -56,7 +58,7 @@ public sealed class MiddleboxForwarder : IAsyncDisposable
     private Task _loops = Task.CompletedTask;
     private int _disposed;
 
-    private MiddleboxForwarder(MiddleboxOptions options, RawSocketTransport left, RawSocketTransport right, RawSocketTransport sender, HashSet<IPAddress> local)
+    private MiddleboxForwarder(MiddleboxOptions options, RawSocketTransport left, RawSocketTransport right, RawSocketTransport sender, byte[][] local)
     {
         _options = options;
         _engine = new MiddleboxEngine(options.Behaviours, options.Time, Send);
@@ -64,6 +66,7 @@ public sealed class MiddleboxForwarder : IAsyncDisposable
         _right = right;
         _sender = sender;
         _local = local;
+        _passSend = SendRaw;
         _comment = CommentPrefix + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         _cleanup = CleanupRegistry.Register(RemoveRules, $"middlebox rules in {options.Namespace ?? "this namespace"}");
     }
@@ -90,7 +93,7 @@ public sealed class MiddleboxForwarder : IAsyncDisposable
                 r = new RawSocketTransport(new() { Interface = options.Right });
                 var s = new RawSocketTransport(new() { Receive = false });
                 var addresses = NetworkInterface.GetAllNetworkInterfaces()
-                    .SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(u => u.Address).ToHashSet();
+                    .SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(u => u.Address.GetAddressBytes()).ToArray();
                 return (l, r, s, addresses);
             }
             catch
@@ -184,10 +187,17 @@ public sealed class MiddleboxForwarder : IAsyncDisposable
         }
     }
 
-    private void Handle(ReadOnlySpan<byte> packet, MiddleboxDirection direction)
+    private void Handle(Span<byte> packet, MiddleboxDirection direction)
     {
-        if (!FlowKey.TryRead(packet, out var key) || _local.Contains(key.Destination) || IsMulticast(key.Destination))
+        if (PacketView.TryParse(packet, out var view) != PacketStatus.Tcp || IsLocal(view.Destination) || IsMulticast(view.Destination))
             return;
+        // Segments no behaviour touches go on as they came, but for the TTL: no parse, no allocation.
+        if (_options.Log is null && _engine.TryPassThrough(packet, direction, _passSend))
+        {
+            Interlocked.Increment(ref direction == MiddleboxDirection.ToServer ? ref Counters.ReceivedToServer : ref Counters.ReceivedToClient);
+            Interlocked.Increment(ref Counters.PassedThrough);
+            return;
+        }
         var parsed = SegmentParser.Parse(packet);
         if (parsed.Segment is not { } segment)
             return; // not TCP after all (ICMP): the kernel forwards it
@@ -200,8 +210,26 @@ public sealed class MiddleboxForwarder : IAsyncDisposable
         _engine.Handle(segment with { Ip = segment.Ip with { Ttl = (byte)(segment.Ip.Ttl - 1) } }, direction);
     }
 
-    private static bool IsMulticast(IPAddress a) =>
-        a.IsIPv6Multicast || (a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && (a.GetAddressBytes()[0] & 0xF0) == 0xE0);
+    private bool IsLocal(ReadOnlySpan<byte> address)
+    {
+        foreach (var a in _local)
+            if (address.SequenceEqual(a))
+                return true;
+        return false;
+    }
+
+    // IPv4 224/4, IPv6 ff00::/8.
+    private static bool IsMulticast(ReadOnlySpan<byte> a) => a.Length == 4 ? (a[0] & 0xF0) == 0xE0 : a.Length == 16 && a[0] == 0xFF;
+
+    private void SendRaw(ReadOnlySpan<byte> packet, MiddleboxDirection direction)
+    {
+        if (!_sender.TrySend(packet))
+        {
+            Interlocked.Increment(ref Counters.SendFailures);
+            return;
+        }
+        Interlocked.Increment(ref direction == MiddleboxDirection.ToServer ? ref Counters.SentToServer : ref Counters.SentToClient);
+    }
 
     private void Send(RoutedSegment r)
     {

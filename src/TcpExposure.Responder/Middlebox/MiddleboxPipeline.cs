@@ -1,4 +1,5 @@
 using TcpExposure.Craft.Packets;
+using TcpExposure.Craft.Wire;
 
 namespace TcpExposure.Responder.Middlebox;
 
@@ -23,6 +24,16 @@ public sealed class MiddleboxPipeline(IReadOnlyList<IMiddleboxBehaviour> behavio
                     min = t;
             return min;
         }
+    }
+
+    /// <summary>Whether any behaviour might do anything to <paramref name="packet"/> but pass it on.</summary>
+    public bool Touches(in PacketView packet, MiddleboxDirection direction)
+    {
+        // By index: enumerating the interface would allocate on every segment.
+        for (int i = 0; i < Behaviours.Count; i++)
+            if (Behaviours[i].Touches(packet, direction))
+                return true;
+        return false;
     }
 
     /// <summary>Runs one segment through every behaviour; the list returned is reused by the next call.</summary>

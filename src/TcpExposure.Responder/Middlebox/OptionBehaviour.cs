@@ -47,6 +47,21 @@ public sealed class OptionBehaviour(byte kind, OptionAction action, OptionScope 
 
     public string Spec => $"{Action.ToString().ToLowerInvariant()}:{Kind}:{Scope.ToString().ToLowerInvariant()}";
 
+    /// <inheritdoc/>
+    public bool Touches(in PacketView packet, MiddleboxDirection direction)
+    {
+        bool syn = packet.Tcp.Flags.Has(TcpFlags.Syn);
+        if (Scope != OptionScope.Both && (Scope == OptionScope.Syn) != syn)
+            return false;
+        foreach (var o in packet.Tcp.Options)
+        {
+            // A malformed option: let the parser decide what it is.
+            if (o.Kind == Kind || o.Problem != OptionProblem.None)
+                return true;
+        }
+        return false;
+    }
+
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {
         bool syn = segment.Flags.Has(TcpFlags.Syn);

@@ -19,6 +19,15 @@ public sealed class ProxyAckBehaviour : IMiddleboxBehaviour
 
     public string Spec => "proxy-ack";
 
+    /// <inheritdoc/>
+    public bool Touches(in PacketView packet, MiddleboxDirection direction)
+    {
+        var f = packet.Tcp.Flags;
+        // It tracks the server's window from everything toward the client, forgets on RST, and ACKs data.
+        return direction == MiddleboxDirection.ToClient || (f & TcpFlags.Rst) != 0
+            || (packet.Tcp.Payload.Length > 0 && (f & TcpFlags.Syn) == 0 && (f & TcpFlags.Ack) != 0);
+    }
+
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {
         var flow = FlowId.Of(segment, direction);

@@ -17,6 +17,9 @@ public sealed class SequenceOffsetBehaviour(int offset) : IMiddleboxBehaviour
 
     public string Spec => $"seq-offset:{(uint)Offset}";
 
+    /// <inheritdoc/>
+    public bool Touches(in PacketView packet, MiddleboxDirection direction) => Offset != 0;
+
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {
         if (Offset == 0)

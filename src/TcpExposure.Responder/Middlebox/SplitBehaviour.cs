@@ -37,6 +37,10 @@ public sealed class SplitBehaviour : IMiddleboxBehaviour
 
     public string Spec => $"split:{Size}:{Options.ToString().ToLowerInvariant()}";
 
+    /// <inheritdoc/>
+    public bool Touches(in PacketView packet, MiddleboxDirection direction) =>
+        direction == MiddleboxDirection.ToServer && packet.Tcp.Payload.Length > Size;
+
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {
         if (direction != MiddleboxDirection.ToServer || !segment.IsData() || segment.Payload.Length <= Size)

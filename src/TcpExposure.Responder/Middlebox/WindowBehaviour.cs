@@ -1,4 +1,5 @@
 using TcpExposure.Craft.Packets;
+using TcpExposure.Craft.Wire;
 
 namespace TcpExposure.Responder.Middlebox;
 
@@ -11,6 +12,10 @@ public sealed class WindowBehaviour(ushort window) : IMiddleboxBehaviour
     public ushort Window { get; } = window;
 
     public string Spec => $"window:{Window}";
+
+    /// <inheritdoc/>
+    public bool Touches(in PacketView packet, MiddleboxDirection direction) =>
+        direction == MiddleboxDirection.ToServer && packet.Tcp.Window != Window;
 
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {

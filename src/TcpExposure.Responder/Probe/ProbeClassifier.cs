@@ -37,25 +37,50 @@ public static class ProbeClassifier
 
     /// <summary>
     /// SynOpt / SynOpt2: the responder echoes a fixed legacy MP_CAPABLE on the SYN-ACK. 0 present
-    /// and intact, 5 present with other values, 4 absent but its room is still in the header
-    /// (overwritten), 3 absent and the header shorter (removed).
+    /// and intact, 4 present with its token or IDSN zero (zeroed), 5 present with other values,
+    /// 3 absent. As in the legacy tool, an option that is gone counts as removed whether the
+    /// header shrank or the option was overwritten with NOPs (iptables TCPOPTSTRIP does the latter).
     /// </summary>
-    public static ProbeOutcome SynOpt(IReadOnlyList<TcpSegment> answers, int headerLengthWithOption)
+    public static ProbeOutcome SynOpt(IReadOnlyList<TcpSegment> answers)
     {
         var sa = answers.FirstOrDefault(IsSynAck);
         if (sa is null)
             return answers.Any(IsRst) ? new(2, "RST to the SYN") : new(1, "no SYN-ACK");
         var opt = sa.Options.FirstOrDefault(o => o.Kind == TcpOptionKind.Mptcp);
         if (opt is LegacyMpCapableOption m)
-            return m.Token == LegacyMpToken && m.Idsn == LegacyMpIdsn
-                ? new(0, "MP_CAPABLE echoed intact")
-                : new(5, $"MP_CAPABLE echoed as token 0x{m.Token:x8} idsn 0x{m.Idsn:x16}");
+        {
+            if (m.Token == LegacyMpToken && m.Idsn == LegacyMpIdsn)
+                return new(0, "MP_CAPABLE echoed intact");
+            string values = $"token 0x{m.Token:x8} idsn 0x{m.Idsn:x16}";
+            return m.Token == 0 || m.Idsn == 0
+                ? new(4, $"MP_CAPABLE echoed zeroed: {values}")
+                : new(5, $"MP_CAPABLE echoed as {values}");
+        }
         if (opt is not null)
-            return new(5, $"kind 30 came back as {opt}");
-        return sa.TcpHeaderLength >= headerLengthWithOption
-            ? new(4, $"no MP_CAPABLE, header still {sa.TcpHeaderLength} bytes (overwritten)")
-            : new(3, $"no MP_CAPABLE echo, SYN-ACK header {sa.TcpHeaderLength} bytes");
+            return IsZeroed(opt) ? new(4, $"kind 30 came back zeroed: {Hex(opt)}") : new(5, $"kind 30 came back as {Hex(opt)}");
+        int nops = sa.Options.Count(o => o.Kind == TcpOptionKind.NoOperation);
+        return new(3, $"no MP_CAPABLE echo, SYN-ACK header {sa.TcpHeaderLength} bytes{(nops > 2 ? $" with {nops} NOPs (overwritten)" : "")}");
     }
+
+    /// <summary>
+    /// Whether a middlebox zeroed <paramref name="option"/>: its data is all zero, or the field
+    /// the legacy tool checked is (MP_CAPABLE token or IDSN, MP_DATA DSN, timestamp value).
+    /// </summary>
+    public static bool IsZeroed(TcpOption option)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        switch (option)
+        {
+            case LegacyMpCapableOption m: return m.Token == 0 || m.Idsn == 0;
+            case LegacyMpDataOption d: return d.Dsn == 0;
+            case TimestampsOption t: return t.Value == 0;
+        }
+        Span<byte> b = stackalloc byte[Math.Max(2, option.Length)];
+        option.Write(b);
+        return option.Length > 2 && !b[2..option.Length].ContainsAnyExcept((byte)0);
+    }
+
+    private static string Hex(TcpOption o) => Convert.ToHexString(Encoded(o));
 
     /// <summary>The echoes in arrival order, each with the answer that carried it.</summary>
     public static List<(TcpSegment Answer, EchoView Echo)> Echoes(IReadOnlyList<TcpSegment> answers)
@@ -85,7 +110,8 @@ public static class ProbeClassifier
 
     /// <summary>
     /// DataKnownOpt / DataOpt: whether the option of <paramref name="kind"/> arrived at the
-    /// responder (read from the echoed headers): 0 kept, 3 removed, 4 zeroed, 5 modified.
+    /// responder (read from the echoed headers): 0 kept, 3 removed (gone, or overwritten with
+    /// NOPs), 4 zeroed, 5 modified.
     /// </summary>
     public static ProbeOutcome DataOption(IReadOnlyList<TcpSegment> answers, TcpSegment sent, byte kind)
     {
@@ -96,12 +122,12 @@ public static class ProbeClassifier
         var mine = sent.Options.First(o => o.Kind == kind);
         var theirs = rx.Options.FirstOrDefault(o => o.Kind == kind);
         if (theirs is null)
-            return rx.TcpHeaderLength >= sent.TcpHeaderLength
-                ? new(4, $"kind {kind} gone, header still {rx.TcpHeaderLength} bytes (overwritten)")
-                : new(3, $"kind {kind} gone, header {rx.TcpHeaderLength} of {sent.TcpHeaderLength} bytes");
-        return Encoded(theirs).AsSpan().SequenceEqual(Encoded(mine))
-            ? new(0, $"kind {kind} arrived intact")
-            : new(5, $"kind {kind} arrived as {Convert.ToHexString(Encoded(theirs))}, sent {Convert.ToHexString(Encoded(mine))}");
+            return new(3, $"kind {kind} gone, header {rx.TcpHeaderLength} of {sent.TcpHeaderLength} bytes");
+        if (Encoded(theirs).AsSpan().SequenceEqual(Encoded(mine)))
+            return new(0, $"kind {kind} arrived intact");
+        return IsZeroed(theirs)
+            ? new(4, $"kind {kind} arrived zeroed: {Hex(theirs)}, sent {Hex(mine)}")
+            : new(5, $"kind {kind} arrived as {Hex(theirs)}, sent {Hex(mine)}");
     }
 
     private static byte[] Encoded(TcpOption o)
@@ -142,7 +168,10 @@ public static class ProbeClassifier
 
     /// <summary>
     /// Split: 0 the segment arrived whole; else 1, 2 or 3 for the option of <paramref name="kind"/>
-    /// on every, some or no part (without an option: 1 split).
+    /// on every, some or no piece (without an option: 1 split). Only the first piece starts with
+    /// the 0xa1 command, so only it is echoed; the pieces are counted from the responder's ACKs
+    /// (one per piece, each ending at the piece's end), and a piece without an echo shows its
+    /// option by the answer the responder gives to it (MP_ACK for MP_DATA, a timestamp for one).
     /// </summary>
     public static ProbeOutcome Split(IReadOnlyList<TcpSegment> answers, TcpSegment sent, byte? kind)
     {
@@ -151,18 +180,63 @@ public static class ProbeClassifier
             return Data(answers, sent) is { Code: not 0 } d ? d : new(7, "no echo");
         if (echoes.Count == 1 && echoes[0].Echo.ReceivedPayloadLength == sent.Payload.Length)
             return new(0, $"one segment of {sent.Payload.Length} bytes arrived");
-        string parts = string.Join("+", echoes.Select(e => e.Echo.ReceivedPayloadLength));
+        var pieces = Pieces(answers, sent);
+        int echoed = echoes.Sum(e => e.Echo.ReceivedPayloadLength);
+        int count = Math.Max(pieces.Count, echoed < sent.Payload.Length ? Math.Max(2, echoes.Count) : echoes.Count);
+        string parts = $"{count} pieces ({string.Join("+", echoes.Select(e => e.Echo.ReceivedPayloadLength))} bytes echoed, ACKs to +{string.Join(",+", pieces.Select(p => p.Acknowledgment - sent.Sequence))})";
         if (kind is not { } k)
-            return new(1, $"arrived as {parts} bytes");
-        int with = echoes.Count(e => e.Echo.Received.Options.Any(o => o.Kind == k));
-        int code = with == echoes.Count ? 1 : with == 0 ? 3 : 2;
-        return new(code, $"arrived as {parts} bytes, option on {with} of {echoes.Count}");
+            return new(1, $"arrived as {parts}");
+        // Each piece: from its echo when it has one, else from the answer to it.
+        int with = 0, seen = 0;
+        foreach (var p in pieces)
+        {
+            var echo = echoes.FirstOrDefault(e => e.Answer.Acknowledgment == p.Acknowledgment);
+            bool has = echo.Echo is { } ev ? ev.Received.Options.Any(o => o.Kind == k) : AnswersOption(p, k);
+            seen++;
+            if (has) with++;
+        }
+        if (seen == 0)
+        {
+            seen = echoes.Count;
+            with = echoes.Count(e => e.Echo.Received.Options.Any(o => o.Kind == k));
+        }
+        int code = with == 0 ? 3 : with >= count ? 1 : 2;
+        return new(code, $"arrived as {parts}, option on {with} of {count}");
     }
+
+    /// <summary>
+    /// The responder's ACKs to the pieces of <paramref name="sent"/>: one answer per distinct
+    /// acknowledgment number inside the segment's range, in order. The answers' numbers are as the
+    /// client sees them, so a consistent sequence rewriter has already been undone.
+    /// </summary>
+    private static List<TcpSegment> Pieces(IReadOnlyList<TcpSegment> answers, TcpSegment sent)
+    {
+        var list = new List<TcpSegment>();
+        foreach (var a in answers)
+        {
+            if ((a.Flags & (TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Fin)) != 0 || (a.Flags & TcpFlags.Ack) == 0)
+                continue;
+            int at = a.Acknowledgment - sent.Sequence;
+            if (at <= 0 || at > sent.Payload.Length || list.Any(p => p.Acknowledgment == a.Acknowledgment))
+                continue;
+            list.Add(a);
+        }
+        list.Sort((x, y) => (x.Acknowledgment - y.Acknowledgment).CompareTo(0));
+        return list;
+    }
+
+    /// <summary>Whether the responder's answer shows that the segment it answers carried an option of <paramref name="kind"/>.</summary>
+    private static bool AnswersOption(TcpSegment answer, byte kind) => kind switch
+    {
+        TcpOptionKind.LegacyMpData => answer.Options.Any(o => o.Kind == TcpOptionKind.LegacyMpAck),
+        _ => answer.Options.Any(o => o.Kind == kind),
+    };
 
     /// <summary>
     /// Coalesce: each of our segments starts with 0xa1, so each segment the responder received
     /// is echoed. 0 as many arrived as sent; 1 fewer, longer ones. With an option kind: 1/2/3 =
-    /// the option on all/some/none of the arrived segments.
+    /// every segment merged into a longer one kept its option / some did / none did. A coalesced
+    /// segment keeps one header, so it "kept all" only if it carries one option per merged segment.
     /// </summary>
     public static ProbeOutcome Coalesce(IReadOnlyList<TcpSegment> answers, IReadOnlyList<TcpSegment> sent, byte? kind)
     {
@@ -170,16 +244,25 @@ public static class ProbeClassifier
         if (echoes.Count == 0)
             return answers.Any(IsRst) ? new(2, "RST") : new(7, "no echo");
         int sentBytes = sent.Sum(s => s.Payload.Length);
+        int largestSent = sent.Max(s => s.Payload.Length);
         int largest = echoes.Max(e => e.Echo.ReceivedPayloadLength);
         string parts = string.Join("+", echoes.Select(e => e.Echo.ReceivedPayloadLength));
-        if (largest <= sent.Max(s => s.Payload.Length))
+        if (largest <= largestSent)
             return new(0, $"{echoes.Count} segment(s) of {parts} bytes arrived for {sent.Count} sent");
         if (kind is not { } k)
             return new(1, $"arrived as {parts} bytes for {sent.Count}x{sentBytes / sent.Count}");
-        var big = echoes.Where(e => e.Echo.ReceivedPayloadLength > sent.Max(s => s.Payload.Length)).ToList();
-        int with = big.Count(e => e.Echo.Received.Options.Any(o => o.Kind == k));
-        int code = with == big.Count ? 1 : with == 0 ? 3 : 2;
-        return new(code, $"arrived as {parts} bytes, option on {with} of {big.Count} coalesced");
+        int merged = 0, kept = 0;
+        foreach (var (_, e) in echoes)
+        {
+            if (e.ReceivedPayloadLength <= largestSent)
+                continue;
+            // Our segments are all the same size: how many went into this one.
+            int n = (e.ReceivedPayloadLength + largestSent - 1) / largestSent;
+            merged += n;
+            kept += Math.Min(n, e.Received.Options.Count(o => o.Kind == k));
+        }
+        int code = kept == 0 ? 3 : kept >= merged ? 1 : 2;
+        return new(code, $"arrived as {parts} bytes, {kept} kind-{k} option(s) for the {merged} segments coalesced");
     }
 
     /// <summary>
@@ -212,8 +295,13 @@ public static class ProbeClassifier
         return new(1, answers.Count == 0 ? "nothing came back" : $"{answers.Count} answer(s), none acknowledging");
     }
 
-    /// <summary>SeqHole / AckHole: 0 the field arrived as sent, 2 it was corrected, 1 no answer, 3 RST.</summary>
-    public static ProbeOutcome Hole(IReadOnlyList<TcpSegment> answers, TcpSegment sent, bool ackField)
+    /// <summary>
+    /// SeqHole / AckHole: 0 the field arrived as sent, 2 it was corrected, 1 no answer, 3 RST.
+    /// "As sent" allows for <paramref name="offset"/>, the shift the path applies to that field on
+    /// every segment (measured by the Data test from its echo): a sequence-randomising firewall
+    /// moves the hole's number with all the others and so passes the hole untouched.
+    /// </summary>
+    public static ProbeOutcome Hole(IReadOnlyList<TcpSegment> answers, TcpSegment sent, bool ackField, int offset = 0)
     {
         var echoes = Echoes(answers);
         if (echoes.Count == 0)
@@ -221,7 +309,11 @@ public static class ProbeClassifier
         var rx = echoes[0].Echo.Received;
         uint mine = ackField ? sent.Acknowledgment.Value : sent.Sequence.Value;
         uint theirs = ackField ? rx.Acknowledgment.Value : rx.Sequence.Value;
+        uint expected = unchecked(mine + (uint)offset);
         string field = ackField ? "ack" : "seq";
-        return mine == theirs ? new(0, $"{field} {mine} arrived") : new(2, $"sent {field} {mine}, arrived {theirs}");
+        string shift = offset == 0 ? "" : $" (the path shifts every {field} by {offset:+#;-#}; undone)";
+        return expected == theirs
+            ? new(0, $"{field} {mine} arrived as {theirs}{shift}")
+            : new(2, $"sent {field} {mine}, arrived {theirs}, expected {expected}{shift}");
     }
 }

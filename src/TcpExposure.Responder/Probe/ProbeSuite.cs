@@ -23,6 +23,12 @@ public sealed class ProbeSuite
     private readonly IPAddress _source;
     private readonly PcapWriter? _pcap;
 
+    /// <summary>
+    /// How the path shifts our sequence and acknowledgment numbers on every segment, as the last
+    /// Data exchange measured from its echo (null until measured). The hole tests undo it.
+    /// </summary>
+    private (int Seq, int Ack)? _shift;
+
     private ProbeSuite(IPacketTransport transport, ProbeOptions options, IPAddress source)
     {
         _transport = transport;
@@ -98,16 +104,19 @@ public sealed class ProbeSuite
     {
         var runs = new List<Dictionary<string, ProbeOutcome>>();
         int max = Math.Max(2, _o.MaxRuns);
+        bool Silent(Dictionary<string, ProbeOutcome> run) => IsNoAnswer(primary, run[primary].Code);
         for (int i = 1; i <= max; i++)
         {
             _o.Progress?.Invoke(primary, i, null);
             var r = await RunOnceAsync(primary, ct).ConfigureAwait(false);
             _o.Progress?.Invoke(primary, i, r[primary]);
-            if (runs.Any(p => p[primary].Code == r[primary].Code))
+            // A run that got no answer is a lost packet until proven otherwise (the legacy tool
+            // retried those): two of them agree only if no run got an answer.
+            if (runs.Any(p => p[primary].Code == r[primary].Code) && !(Silent(r) && runs.Any(p => !Silent(p))))
                 return (r, i, true);
             runs.Add(r);
         }
-        return (runs[^1], max, false);
+        return (runs.LastOrDefault(p => !Silent(p)) ?? runs[^1], max, false);
     }
 
     private Task<Dictionary<string, ProbeOutcome>> RunOnceAsync(string test, CancellationToken ct) => test switch
@@ -157,10 +166,10 @@ public sealed class ProbeSuite
 
     private TcpOption[] SynOptions() => [new MssOption(_o.Mss), new TimestampsOption(_o.TsVal, 0), new WindowScaleOption(_o.WindowScale)];
 
-    private async Task<IReadOnlyList<TcpSegment>> ExchangeAsync(IReadOnlyList<TcpSegment> segments, StopCondition until, CancellationToken ct)
+    private async Task<IReadOnlyList<TcpSegment>> ExchangeAsync(IReadOnlyList<TcpSegment> segments, StopCondition until, CancellationToken ct, TimeSpan? timeout = null)
     {
         var result = await SendReceive.RunAsync(_transport, segments.Select(s => OutgoingPacket.From(s)).ToList(),
-            new SendReceiveOptions { Timeout = _o.Timeout, Until = until, Time = _o.Time }, ct).ConfigureAwait(false);
+            new SendReceiveOptions { Timeout = timeout ?? _o.Timeout, Until = until, Time = _o.Time }, ct).ConfigureAwait(false);
         if (_pcap is not null)
         {
             foreach (var s in result.Sent) _pcap.Write(s.Bytes.Span, s.Timestamp);
@@ -169,15 +178,27 @@ public sealed class ProbeSuite
         return result.Answers.Where(a => a.Segment is not null).Select(a => a.Segment!).ToList();
     }
 
-    /// <summary>SYN, wait for the SYN-ACK; null when none came.</summary>
+    /// <summary>Attempts at the handshake that sets up a test (the legacy tool retransmitted its SYN too).</summary>
+    private const int HandshakeAttempts = 3;
+
+    /// <summary>
+    /// SYN, wait for the SYN-ACK; null when none came. The SYN is sent again, waiting twice as long
+    /// each time, when nothing came back: a lost handshake is not what the test measures.
+    /// </summary>
     private async Task<TcpSegment?> HandshakeAsync(Connection c, CancellationToken ct)
     {
-        var answers = await ExchangeAsync([Segment(c, TcpFlags.Syn, _o.Isn, 0, default, SynOptions())], StopCondition.SynAck, ct).ConfigureAwait(false);
-        c.SynAck = answers.FirstOrDefault(a => (a.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack));
+        var syn = Segment(c, TcpFlags.Syn, _o.Isn, 0, default, SynOptions());
+        for (int attempt = 0; attempt < HandshakeAttempts && c.SynAck is null; attempt++)
+        {
+            var answers = await ExchangeAsync([syn], StopCondition.SynAck, ct, _o.Timeout * (1 << attempt)).ConfigureAwait(false);
+            c.SynAck = answers.FirstOrDefault(a => (a.Flags & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack));
+            if (answers.Any(a => (a.Flags & TcpFlags.Rst) != 0))
+                break;
+        }
         return c.SynAck;
     }
 
-    private static Dictionary<string, ProbeOutcome> NoHandshake(string test) => new() { [test] = new(1, "no SYN-ACK to the handshake") };
+    private static Dictionary<string, ProbeOutcome> NoHandshake(string test) => new() { [test] = new(NoAnswer(test), "no SYN-ACK to the handshake") };
 
     /// <summary>A payload of <paramref name="length"/> bytes: the command byte, then a counting pattern seeded by <paramref name="seed"/>.</summary>
     internal static byte[] Payload(int length, byte command, byte seed)
@@ -215,7 +236,7 @@ public sealed class ProbeSuite
             : [.. SynOptions(), mp];
         var answers = await ExchangeAsync([Segment(c, TcpFlags.Syn, _o.Isn, 0, default, options)], StopCondition.SynAck, ct).ConfigureAwait(false);
         // The responder's SYN-ACK: MSS 4, TS 12, WSCALE 4, SACK_PERMITTED 4, MP_CAPABLE 16.
-        return new() { [test] = ProbeClassifier.SynOpt(answers, 20 + 40) };
+        return new() { [test] = ProbeClassifier.SynOpt(answers) };
     }
 
     private async Task<Dictionary<string, ProbeOutcome>> DataAsync(string test, byte? kind, CancellationToken ct)
@@ -236,6 +257,8 @@ public sealed class ProbeSuite
             [test] = kind is { } k ? ProbeClassifier.DataOption(answers, data, k) : ProbeClassifier.Data(answers, data),
         };
         var echoes = ProbeClassifier.Echoes(answers);
+        if (kind is null && echoes.Count > 0)
+            _shift = (echoes[0].Echo.Received.Sequence - data.Sequence, echoes[0].Echo.Received.Acknowledgment - data.Acknowledgment);
         if (test == Data)
         {
             outcomes[IndAck] = ProbeClassifier.IndAck(answers);
@@ -295,6 +318,9 @@ public sealed class ProbeSuite
 
     private async Task<Dictionary<string, ProbeOutcome>> HoleAsync(string test, bool ackField, CancellationToken ct)
     {
+        // The hole is judged against the path's constant shift: measure it first if Data did not run.
+        if (_shift is null)
+            await DataAsync(Data, null, ct).ConfigureAwait(false);
         using var c = Open();
         var sa = await HandshakeAsync(c, ct).ConfigureAwait(false);
         if (sa is null) return NoHandshake(test);
@@ -302,6 +328,7 @@ public sealed class ProbeSuite
         uint ack = sa.Sequence.Value + 1 + (ackField ? _o.Mss : 0u);
         var data = Segment(c, TcpFlags.Ack | TcpFlags.Psh, seq, ack, Payload(_o.Mss, 0xa1, 0x50));
         var answers = await ExchangeAsync([data], StopCondition.None, ct).ConfigureAwait(false);
-        return new() { [test] = ProbeClassifier.Hole(answers, data, ackField) };
+        int offset = _shift is { } sh ? (ackField ? sh.Ack : sh.Seq) : 0;
+        return new() { [test] = ProbeClassifier.Hole(answers, data, ackField, offset) };
     }
 }

@@ -31,6 +31,20 @@ public static class ProbeTests
     /// <summary>The code a clean path gives.</summary>
     public const int Unchanged = 0;
 
+    /// <summary>
+    /// The code <paramref name="test"/> reports when nothing usable came back: 1 where the legacy
+    /// tool used 1 for it, 7 for the tests whose 1 means something else (coalesced, split) and
+    /// for the derived tests.
+    /// </summary>
+    public static int NoAnswer(string test) => test switch
+    {
+        Syn or SynOpt or SynOpt2 or Data or DataKnownOpt or DataOpt or PseudoRtx or PseudoRtxL or PseudoRtxS or SeqHole or AckHole => 1,
+        _ => 7,
+    };
+
+    /// <summary>Whether <paramref name="code"/> says <paramref name="test"/> got no answer (see <see cref="NoAnswer"/>).</summary>
+    public static bool IsNoAnswer(string test, int code) => code == NoAnswer(test) || code == 7;
+
     /// <summary>What <paramref name="code"/> means for <paramref name="test"/>.</summary>
     public static string Meaning(string test, int code) => (test, code) switch
     {

@@ -4,7 +4,12 @@ using TcpExposure.Craft.Wire;
 
 namespace TcpExposure.Responder.Stateless;
 
-/// <summary>The options of an incoming segment the responder answers, read in one pass without copying.</summary>
+/// <summary>
+/// The options of an incoming segment the responder answers. The walk over the option space is
+/// <see cref="TcpOptionSummary.Read"/>'s (one pass, no copies, malformed options ignored, the last
+/// of a repeated option wins); this adds the responder's reading of MPTCP: which dialect a kind-30
+/// option is, and the DSS mapping.
+/// </summary>
 internal readonly ref struct IncomingOptions
 {
     public bool HasTimestamp { get; private init; }
@@ -21,46 +26,39 @@ internal readonly ref struct IncomingOptions
     public ushort DssDataLength { get; private init; }
     public bool DssDataFin { get; private init; }
 
-    /// <summary>Reads the first of each answered option; malformed options are skipped, the walk never throws.</summary>
+    /// <summary>Reads the answered options of <paramref name="space"/>; never throws.</summary>
     public static IncomingOptions Read(ReadOnlySpan<byte> space, MptcpDialect dialect)
     {
-        bool ts = false, lmc = false, lmd = false, dss = false, longDsn = false, dataFin = false;
-        uint tsVal = 0, ldsn = 0;
-        ushort llen = 0, dlen = 0;
+        var summary = TcpOptionSummary.Read(space);
+        bool lmc = false, dss = false, longDsn = false, dataFin = false;
+        ushort dlen = 0;
         ulong dsn = 0;
         ReadOnlySpan<byte> mpc = default;
-        foreach (var o in new TcpOptionEnumerator(space))
+        // The first two kind-30 options (the most 40 bytes of option space hold in practice).
+        for (int k = 0; k < 2; k++)
         {
-            if (o.Problem != OptionProblem.None)
-                continue;
-            switch (o.Kind)
+            var o = summary.GetMptcpOption(space, k);
+            if (o.IsEmpty)
+                break;
+            var data = o[2..];
+            if (o.Length == 14 && IsLegacyCapable(data, dialect))
             {
-                case TcpOptionKind.Timestamps when !ts && o.Data.Length == 8:
-                    ts = true;
-                    tsVal = BinaryPrimitives.ReadUInt32BigEndian(o.Data);
-                    break;
-                case TcpOptionKind.Mptcp when o.DeclaredLength == 14 && IsLegacyCapable(o.Data, dialect):
-                    lmc = true;
-                    break;
-                case TcpOptionKind.Mptcp when o.Data.Length >= 2:
-                    int subtype = o.Data[0] >> 4;
-                    if (subtype == 0 && mpc.IsEmpty)
-                        mpc = space.Slice(o.Offset, o.DeclaredLength);
-                    else if (subtype == 2 && !dss)
-                        dss = TryReadDss(o.Data, out longDsn, out dsn, out dlen, out dataFin);
-                    break;
-                case TcpOptionKind.LegacyMpData when !lmd && o.Data.Length == 10:
-                    lmd = true;
-                    ldsn = BinaryPrimitives.ReadUInt32BigEndian(o.Data);
-                    llen = BinaryPrimitives.ReadUInt16BigEndian(o.Data[4..]);
-                    break;
+                lmc = true;
+                continue;
             }
+            if (data.Length < 2)
+                continue;
+            int subtype = data[0] >> 4;
+            if (subtype == 0 && mpc.IsEmpty)
+                mpc = o;
+            else if (subtype == 2 && !dss)
+                dss = TryReadDss(data, out longDsn, out dsn, out dlen, out dataFin);
         }
         return new IncomingOptions
         {
-            HasTimestamp = ts, TsVal = tsVal, HasLegacyMpCapable = lmc, HasLegacyMpData = lmd, LegacyDsn = ldsn,
-            LegacyDataLength = llen, RfcMpCapable = mpc, HasDssMapping = dss, DssLongDsn = longDsn, DssDsn = dsn,
-            DssDataLength = dlen, DssDataFin = dataFin,
+            HasTimestamp = summary.HasTimestamps, TsVal = summary.TsValue, HasLegacyMpCapable = lmc,
+            HasLegacyMpData = summary.HasLegacyMpData, LegacyDsn = summary.LegacyMpDsn, LegacyDataLength = summary.LegacyMpDataLength,
+            RfcMpCapable = mpc, HasDssMapping = dss, DssLongDsn = longDsn, DssDsn = dsn, DssDataLength = dlen, DssDataFin = dataFin,
         };
     }
 

@@ -63,6 +63,8 @@ public class MiddleboxForwardingTests
         Assert.That(cli.Any(s => s.Flags.Has(TcpFlags.Rst) && s.Acknowledgment.Value == 252002), Is.True);
         Assert.That(p.Network.Middlebox!.Counters.Received(MiddleboxDirection.ToServer), Is.GreaterThanOrEqualTo(1));
         Assert.That(p.Network.Middlebox!.Counters.Sent(MiddleboxDirection.ToClient), Is.GreaterThanOrEqualTo(1));
+        // With no behaviour, both went the fast way: sent on as raw bytes, never parsed.
+        Assert.That(p.Network.Middlebox!.Counters.PassedUnparsed, Is.GreaterThanOrEqualTo(2));
     }
 
     [Test]

@@ -8,9 +8,9 @@ using TcpExposure.Tool.Testbed;
 namespace TcpExposure.Integration.Tests.Responder;
 
 /// <summary>
-/// Ground truth for the probe suite: the stateless responder on srv, the probe on cli, and
-/// between them a router that does nothing, or strips, clamps or NATs. Each case asserts the
-/// codes the behaviour must produce.
+/// The probe suite against the responder on its batched fast path (recvmmsg/sendmmsg) over a
+/// clean test network. The ground-truth matrix (every emulator and iptables behaviour, both
+/// transports) is <see cref="Middlebox.ProbeThroughMiddleboxTests"/>.
 /// </summary>
 [NonParallelizable]
 public sealed class ProbeThroughTestNetworkTests
@@ -95,18 +95,6 @@ public sealed class ProbeThroughTestNetworkTests
 
     private static Dictionary<string, int> AllUnchanged() => ProbeTests.All.ToDictionary(t => t, _ => 0);
 
-    [TestCase(TransportKind.Raw)]
-    [TestCase(TransportKind.Pcap)]
-    public async Task CleanPathReportsEveryTestUnchanged(TransportKind kind)
-    {
-        await using var rig = Start(new TestNetworkOptions(), kind);
-        var report = await Probe(rig);
-        Assert.That(report.Results.Select(r => r.Test), Is.EqualTo(ProbeTests.All));
-        AssertCodes(report, AllUnchanged());
-        Assert.That(rig.Host.Counters[ResponderVerdict.Answered], Is.GreaterThan(40));
-        Assert.That(report.ToJson(), Does.Contain("\"test\": \"AckHole\""));
-    }
-
     [Test]
     public async Task CleanPathOnTheBatchedFastPathReportsEveryTestUnchanged()
     {
@@ -118,59 +106,7 @@ public sealed class ProbeThroughTestNetworkTests
         Assert.That(rig.Host.Counters[ResponderVerdict.Answered], Is.GreaterThan(40));
         Assert.That(rig.Host.Counters.Sent, Is.GreaterThanOrEqualTo(rig.Host.Counters[ResponderVerdict.Answered]));
         Assert.That(rig.Host.Counters.SendFailures, Is.Zero);
-    }
-
-    [Test]
-    public async Task StrippingMpCapableOnTheRouterIsReportedRemoved()
-    {
-        // TCPOPTSTRIP overwrites kind 30 with NOPs in our SYN: the responder sees no MP_CAPABLE and
-        // echoes none, so the SYN-ACK comes back 16 bytes shorter: "removed". Kinds 8 and 31 survive.
-        await using var rig = Start(new TestNetworkOptions { StripOptions = [30] }, TransportKind.Raw);
-        var report = await Probe(rig, ProbeTests.Syn, ProbeTests.SynOpt, ProbeTests.SynOpt2, ProbeTests.Data,
-            ProbeTests.DataKnownOpt, ProbeTests.DataOpt, ProbeTests.CoalesceOpt);
-        AssertCodes(report, new Dictionary<string, int>
-        {
-            [ProbeTests.Syn] = 0, [ProbeTests.SynOpt] = 3, [ProbeTests.SynOpt2] = 3, [ProbeTests.Data] = 0,
-            [ProbeTests.DataKnownOpt] = 0, [ProbeTests.DataOpt] = 0, [ProbeTests.CoalesceOpt] = 0,
-        });
-    }
-
-    [Test]
-    public async Task StrippingTimestampsIsSeenOnDataAndLeavesMptcpAlone()
-    {
-        // Our data segment's TS arrives as NOPs: the echoed header keeps its length, so "zeroed"
-        // (4), not "removed"; MP_CAPABLE is untouched.
-        await using var rig = Start(new TestNetworkOptions { StripOptions = [8] }, TransportKind.Raw);
-        var report = await Probe(rig, ProbeTests.Syn, ProbeTests.SynOpt, ProbeTests.Data, ProbeTests.DataKnownOpt, ProbeTests.DataOpt);
-        AssertCodes(report, new Dictionary<string, int>
-        {
-            [ProbeTests.Syn] = 0, [ProbeTests.SynOpt] = 0, [ProbeTests.Data] = 0, [ProbeTests.DataKnownOpt] = 4, [ProbeTests.DataOpt] = 0,
-        });
-    }
-
-    [Test]
-    public async Task MssClampChangesNothingTheTestsLookAt()
-    {
-        // TCPMSS rewrites the MSS value in SYNs in place: no length change, no other option
-        // touched, data segments untouched. Every test stays 0.
-        await using var rig = Start(new TestNetworkOptions { ClampMss = 400 }, TransportKind.Raw);
-        var report = await Probe(rig);
-        AssertCodes(report, AllUnchanged());
-    }
-
-    [Test]
-    public async Task NatRewritesNothingTheTestsLookAt()
-    {
-        // Masquerading rewrites the source address (and fixes checksums); sequence numbers, windows,
-        // options and segmentation pass as they are, so every test stays 0 -- except AckHole. NAT
-        // needs conntrack, and conntrack checks windows: the stateless responder answers with
-        // seq = the ack we sent, which is one segment past anything srv sent, so conntrack marks
-        // the answer INVALID, does not translate it back, and it never reaches cli: 1, no answer.
-        await using var rig = Start(new TestNetworkOptions { Nat = true }, TransportKind.Raw);
-        var report = await Probe(rig);
-        var expected = AllUnchanged();
-        expected[ProbeTests.AckHole] = 1;
-        AssertCodes(report, expected);
+        Assert.That(report.ToJson(), Does.Contain("\"test\": \"AckHole\""));
     }
 }
 

@@ -41,18 +41,22 @@ public sealed class ProbeClassifierTests
     [Test]
     public void SynOptCodes()
     {
-        Assert.That(ProbeClassifier.SynOpt(Answer(Syn(new MssOption(512), Mp)), 32).Code, Is.EqualTo(0), "kept");
+        Assert.That(ProbeClassifier.SynOpt(Answer(Syn(new MssOption(512), Mp))).Code, Is.EqualTo(0), "kept");
         var withMp = Answer(Syn(new MssOption(512), new TimestampsOption(1, 0), new WindowScaleOption(2), Mp))[0];
-        Assert.That(ProbeClassifier.SynOpt([withMp], 60).Code, Is.EqualTo(0));
+        Assert.That(ProbeClassifier.SynOpt([withMp]).Code, Is.EqualTo(0));
         // Stripped on the way in: the responder never saw it.
         var stripped = Answer(Syn(new MssOption(512), new TimestampsOption(1, 0), new WindowScaleOption(2)))[0];
-        Assert.That(ProbeClassifier.SynOpt([stripped], 60).Code, Is.EqualTo(3), "removed");
-        // Overwritten with NOPs on the way back: same header length, no option.
+        Assert.That(ProbeClassifier.SynOpt([stripped]).Code, Is.EqualTo(3), "removed");
+        // Overwritten with NOPs on the way back (TCPOPTSTRIP): same header length, no option: removed, as the legacy tool said.
         var nops = withMp with { Options = [.. withMp.Options.Where(o => o.Kind != 30), .. Enumerable.Repeat<TcpOption>(new NopOption(), 14)] };
-        Assert.That(ProbeClassifier.SynOpt([nops], 60).Code, Is.EqualTo(4), "zeroed");
-        var changed = withMp with { Options = [.. withMp.Options.Select(o => o.Kind == 30 ? new LegacyMpCapableOption(0, 0) : o)] };
-        Assert.That(ProbeClassifier.SynOpt([changed], 60).Code, Is.EqualTo(5), "modified");
-        Assert.That(ProbeClassifier.SynOpt([], 60).Code, Is.EqualTo(1));
+        Assert.That(nops.TcpHeaderLength, Is.EqualTo(withMp.TcpHeaderLength));
+        Assert.That(ProbeClassifier.SynOpt([nops]).Code, Is.EqualTo(3), "NOP-filled is removed");
+        TcpSegment With(TcpOption mp) => withMp with { Options = [.. withMp.Options.Select(o => o.Kind == 30 ? mp : o)] };
+        Assert.That(ProbeClassifier.SynOpt([With(new LegacyMpCapableOption(0, 0))]).Code, Is.EqualTo(4), "zeroed");
+        Assert.That(ProbeClassifier.SynOpt([With(new LegacyMpCapableOption(0, ProbeClassifier.LegacyMpIdsn))]).Code, Is.EqualTo(4), "token zeroed");
+        Assert.That(ProbeClassifier.SynOpt([With(new RawOption(30, new byte[12]))]).Code, Is.EqualTo(4), "raw zeros");
+        Assert.That(ProbeClassifier.SynOpt([With(new LegacyMpCapableOption(0x5B565150, 0x1234))]).Code, Is.EqualTo(5), "modified");
+        Assert.That(ProbeClassifier.SynOpt([]).Code, Is.EqualTo(1));
     }
 
     [Test]
@@ -101,8 +105,15 @@ public sealed class ProbeClassifierTests
         var sent = DataSeg(mpData);
         Assert.That(ProbeClassifier.DataOption(Answer(sent), sent, 31).Code, Is.EqualTo(0));
         Assert.That(ProbeClassifier.DataOption(Answer(sent with { Options = [] }), sent, 31).Code, Is.EqualTo(3));
-        Assert.That(ProbeClassifier.DataOption(Answer(sent with { Options = [.. Enumerable.Repeat<TcpOption>(new NopOption(), 12)] }), sent, 31).Code, Is.EqualTo(4));
+        // TCPOPTSTRIP's NOPs: gone, so removed (3); zeros in place: zeroed (4).
+        Assert.That(ProbeClassifier.DataOption(Answer(sent with { Options = [.. Enumerable.Repeat<TcpOption>(new NopOption(), 12)] }), sent, 31).Code, Is.EqualTo(3));
+        Assert.That(ProbeClassifier.DataOption(Answer(sent with { Options = [new RawOption(31, new byte[10])] }), sent, 31).Code, Is.EqualTo(4));
         Assert.That(ProbeClassifier.DataOption(Answer(sent with { Options = [new LegacyMpDataOption(9, 512, 1)] }), sent, 31).Code, Is.EqualTo(5));
+        var ts = new TimestampsOption(13572469, 12345678);
+        var tsSent = DataSeg(ts);
+        Assert.That(ProbeClassifier.DataOption(Answer(tsSent), tsSent, 8).Code, Is.EqualTo(0));
+        Assert.That(ProbeClassifier.DataOption(Answer(tsSent with { Options = [new TimestampsOption(0, 0)] }), tsSent, 8).Code, Is.EqualTo(4));
+        Assert.That(ProbeClassifier.DataOption(Answer(tsSent with { Options = [new TimestampsOption(1, 12345678)] }), tsSent, 8).Code, Is.EqualTo(5));
     }
 
     [Test]
@@ -110,19 +121,41 @@ public sealed class ProbeClassifierTests
     {
         var mpData = new LegacyMpDataOption(1, 512, 1);
         var sent = DataSeg(mpData);
+        // What a splitter delivers: pieces of the one payload, so only the first starts with 0xa1
+        // and is echoed; the responder ACKs the others plainly (with MP_ACK if they carry MP_DATA).
         TcpSegment Part(int from, int len, bool opt) => sent with
         {
             Sequence = sent.Sequence + from,
-            Payload = ProbeSuite.Payload(len, 0xa1, (byte)from),
+            Payload = sent.Payload.Slice(from, len),
             Options = opt ? [mpData] : [],
         };
-        var all = Answer(Part(0, 256, true)).Concat(Answer(Part(256, 256, true))).ToList();
-        var some = Answer(Part(0, 256, true)).Concat(Answer(Part(256, 256, false))).ToList();
-        var none = Answer(Part(0, 256, false)).Concat(Answer(Part(256, 256, false))).ToList();
-        Assert.That(ProbeClassifier.Split(all, sent, 31).Code, Is.EqualTo(1));
-        Assert.That(ProbeClassifier.Split(some, sent, 31).Code, Is.EqualTo(2));
-        Assert.That(ProbeClassifier.Split(none, sent, 31).Code, Is.EqualTo(3));
-        Assert.That(ProbeClassifier.Split(Answer(sent), sent, 31).Code, Is.EqualTo(0));
+        List<TcpSegment> Pieces(params bool[] opts)
+        {
+            var list = new List<TcpSegment>();
+            int size = 512 / opts.Length;
+            for (int i = 0; i < opts.Length; i++)
+                list.AddRange(Answer(Part(i * size, i == opts.Length - 1 ? 512 - i * size : size, opts[i])));
+            return list;
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(ProbeClassifier.Echoes(Pieces(true, true)), Has.Count.EqualTo(1), "only the first piece is echoed");
+            Assert.That(ProbeClassifier.Split(Pieces(true, true), sent, 31).Code, Is.EqualTo(1), "all");
+            Assert.That(ProbeClassifier.Split(Pieces(true, false), sent, 31).Code, Is.EqualTo(2), "first");
+            Assert.That(ProbeClassifier.Split(Pieces(false, true), sent, 31).Code, Is.EqualTo(2), "last");
+            Assert.That(ProbeClassifier.Split(Pieces(false, false), sent, 31).Code, Is.EqualTo(3), "none");
+            Assert.That(ProbeClassifier.Split(Pieces(true, false, false, false), sent, 31).Code, Is.EqualTo(2), "first of four");
+            Assert.That(ProbeClassifier.Split(Pieces(true, true, true, true), sent, 31).Code, Is.EqualTo(1), "all of four");
+            Assert.That(ProbeClassifier.Split(Pieces(true, true), sent, null).Code, Is.EqualTo(1), "split, no option asked");
+            Assert.That(ProbeClassifier.Split(Answer(sent), sent, 31).Code, Is.EqualTo(0));
+            Assert.That(ProbeClassifier.Split(Pieces(true, false), sent, 31).Evidence, Does.Contain("2 pieces"));
+        });
+        // A timestamp on the pieces shows in the responder's answers too.
+        var ts = new TimestampsOption(13572469, 12345678);
+        var tsSent = DataSeg(ts);
+        var tsPieces = Answer(tsSent with { Payload = tsSent.Payload[..256] })
+            .Concat(Answer(tsSent with { Sequence = tsSent.Sequence + 256, Payload = tsSent.Payload[256..], Options = [] })).ToList();
+        Assert.That(ProbeClassifier.Split(tsPieces, tsSent, 8).Code, Is.EqualTo(2));
     }
 
     [Test]
@@ -135,11 +168,17 @@ public sealed class ProbeClassifierTests
         Assert.That(ProbeClassifier.Coalesce(separate, segs, 8).Code, Is.EqualTo(0));
         var merged = segs[0] with { Payload = segs.SelectMany(s => s.Payload.ToArray()).ToArray() };
         Assert.That(ProbeClassifier.Coalesce(Answer(merged), segs, null).Code, Is.EqualTo(1));
-        Assert.That(ProbeClassifier.Coalesce(Answer(merged), segs, 8).Code, Is.EqualTo(1));
+        // A coalescer keeps one header: one option for three segments is "some".
+        Assert.That(ProbeClassifier.Coalesce(Answer(merged), segs, 8).Code, Is.EqualTo(2));
+        var mpd = Enumerable.Range(0, 3).Select(i => new LegacyMpDataOption(1 + (uint)(i * 100), 100, 1 + (uint)(i * 100))).ToArray();
+        var allKept = merged with { Options = [mpd[0], mpd[1], mpd[2]] };
+        Assert.That(ProbeClassifier.Coalesce(Answer(allKept), segs, 31).Code, Is.EqualTo(1), "every option carried over");
         Assert.That(ProbeClassifier.Coalesce(Answer(merged with { Options = [] }), segs, 8).Code, Is.EqualTo(3));
         var two = segs[0] with { Payload = segs.Take(2).SelectMany(s => s.Payload.ToArray()).ToArray() };
-        var mixed = Answer(two).Concat(Answer(two with { Sequence = two.Sequence + 300, Options = [] })).ToList();
+        var mixed = Answer(two).Concat(Answer(segs[2])).ToList();
+        Assert.That(ProbeClassifier.Coalesce(mixed, segs, null).Code, Is.EqualTo(1));
         Assert.That(ProbeClassifier.Coalesce(mixed, segs, 8).Code, Is.EqualTo(2));
+        Assert.That(ProbeClassifier.Coalesce(Answer(two with { Options = [] }).Concat(Answer(segs[2])).ToList(), segs, 8).Code, Is.EqualTo(3));
         Assert.That(ProbeClassifier.Coalesce([], segs, null).Code, Is.EqualTo(7));
     }
 
@@ -169,6 +208,12 @@ public sealed class ProbeClassifierTests
         Assert.That(ProbeClassifier.Hole(Answer(sent with { Acknowledgment = 5 }), sent, true).Code, Is.EqualTo(2));
         Assert.That(ProbeClassifier.Hole([], sent, true).Code, Is.EqualTo(1));
         Assert.That(ProbeClassifier.Hole([Seg(TcpFlags.Rst, 0, 0)], sent, true).Code, Is.EqualTo(3));
+        // A path that shifts every seq by 1000 moves the hole with it: untouched once the shift is undone.
+        var shifted = Answer(sent with { Sequence = sent.Sequence + 1000 });
+        Assert.That(ProbeClassifier.Hole(shifted, sent, false).Code, Is.EqualTo(2), "without the shift");
+        Assert.That(ProbeClassifier.Hole(shifted, sent, false, 1000).Code, Is.EqualTo(0), "with the shift");
+        Assert.That(ProbeClassifier.Hole(Answer(sent with { Sequence = 252002 + 1000 }), sent, false, 1000).Code, Is.EqualTo(2), "corrected under a shift");
+        Assert.That(ProbeClassifier.Hole(Answer(sent with { Acknowledgment = sent.Acknowledgment - 7 }), sent, true, -7).Code, Is.EqualTo(0));
     }
 
     [Test]

@@ -85,14 +85,61 @@ public sealed class ProbeSuiteLoopbackTests
     }
 
     [Test]
-    public async Task RunsThatDisagreeAreRepeated()
+    public async Task RunsThatDisagreeAreRepeatedAndALostAnswerIsRetried()
     {
-        // Drops every other SYN: Syn alternates 1, 0, 1, 0 ... until two runs agree.
+        // Drops every other SYN: Syn goes 1, 0, 1, 0. The second "no answer" does not agree with
+        // the first, since a run got an answer in between: the fourth run agrees with the second.
         int syns = 0;
         var wire = new ResponderWire(ResponderConfig.For(8080, Target.Address), p =>
             Craft.Packets.SegmentParser.Parse(p).Segment!.Flags == Craft.Wire.TcpFlags.Syn && syns++ % 2 == 0 ? null : p);
         var report = await ProbeSuite.RunAsync(wire, Options(ProbeTests.Syn));
-        Assert.That(report[ProbeTests.Syn]!.Runs, Is.EqualTo(3));
-        Assert.That(report[ProbeTests.Syn]!.Code, Is.EqualTo(1));
+        Assert.That(report[ProbeTests.Syn]!.Runs, Is.EqualTo(4));
+        Assert.That(report[ProbeTests.Syn]!.Code, Is.EqualTo(0));
+        Assert.That(report[ProbeTests.Syn]!.Agreed, Is.True);
+    }
+
+    [Test]
+    public async Task ALostHandshakeIsRetriedWithinTheRun()
+    {
+        // Every other SYN is lost: each test's handshake needs its second SYN, and no run fails for it.
+        int syns = 0;
+        var wire = new ResponderWire(ResponderConfig.For(8080, Target.Address), p =>
+            Craft.Packets.SegmentParser.Parse(p).Segment!.Flags == Craft.Wire.TcpFlags.Syn && syns++ % 2 == 0 ? null : p);
+        var report = await ProbeSuite.RunAsync(wire, Options(ProbeTests.Data, ProbeTests.CoalesceOpt));
+        Assert.That(report.Results.Select(r => (r.Test, r.Code, r.Runs)), Is.EqualTo(new[] { (ProbeTests.Data, 0, 2), (ProbeTests.CoalesceOpt, 0, 2) }));
+        Assert.That(syns, Is.EqualTo(8));
+    }
+
+    [Test]
+    public async Task APathThatNeverAnswersAgreesOnNoAnswer()
+    {
+        // Every data segment beyond a hole is dropped: SeqHole's "no answer" is the verdict, in two runs.
+        var wire = new ResponderWire(ResponderConfig.For(8080, Target.Address), p =>
+        {
+            var s = Craft.Packets.SegmentParser.Parse(p).Segment!;
+            return s.Payload.Length > 0 && s.Sequence.Value != 252002 ? null : p;
+        });
+        var report = await ProbeSuite.RunAsync(wire, Options(ProbeTests.Data, ProbeTests.SeqHole, ProbeTests.AckHole));
+        Assert.That((report[ProbeTests.SeqHole]!.Code, report[ProbeTests.SeqHole]!.Runs), Is.EqualTo((1, 2)));
+        Assert.That(report[ProbeTests.AckHole]!.Code, Is.EqualTo(0));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task TheHoleTestsUndoTheShiftOfASequenceRewriter(bool withData)
+    {
+        // Every segment's seq shifted by 1000 toward the server: the hole moves with the rest, so
+        // SeqHole is 0 -- whether Data ran before (and measured the shift) or the suite measures it.
+        var wire = new ResponderWire(ResponderConfig.For(8080, Target.Address), p =>
+        {
+            var s = Craft.Packets.SegmentParser.Parse(p).Segment!;
+            return (s with { Sequence = s.Sequence + 1000, Checksum = null }).ToArray();
+        });
+        string[] tests = withData ? [ProbeTests.Data, ProbeTests.ChangeSeq, ProbeTests.SeqHole, ProbeTests.AckHole] : [ProbeTests.SeqHole, ProbeTests.AckHole];
+        var report = await ProbeSuite.RunAsync(wire, Options(tests));
+        Assert.That(report[ProbeTests.SeqHole]!.Code, Is.EqualTo(0), report[ProbeTests.SeqHole]!.Evidence);
+        Assert.That(report[ProbeTests.SeqHole]!.Evidence, Does.Contain("+1000"));
+        Assert.That(report[ProbeTests.AckHole]!.Code, Is.EqualTo(0));
+        Assert.That(report.Results.Select(r => r.Test), Is.EqualTo(tests), "the measurement adds no result");
     }
 }
