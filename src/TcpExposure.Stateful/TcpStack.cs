@@ -51,6 +51,11 @@ public sealed class TcpStack : IAsyncDisposable
     private readonly Dictionary<ushort, TcpListener> _listeners = [];
     private readonly Channel<(byte[] Buffer, int Length)> _outgoing =
         Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = true });
+    // On a batching transport: segments go straight into its packet slots, and a flush sends them.
+    private readonly BatchedOutput? _batched;
+    private readonly Channel<byte> _flushRequests =
+        Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+    private bool _flushRequested;
     private readonly ITimer _timer;
     private readonly CancellationTokenSource _stop = new();
     private TimeSpan? _armedFor;
@@ -73,6 +78,8 @@ public sealed class TcpStack : IAsyncDisposable
         _options = options ?? new TcpStackOptions();
         _nextEphemeral = (ushort)Random.Shared.Next(_options.EphemeralPortFirst, _options.EphemeralPortLast + 1);
         _timer = _time.CreateTimer(_ => OnTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (transport is IPacketBatchTransport batching)
+            _batched = new BatchedOutput(batching);
     }
 
     public IPAddress LocalAddress { get; }
@@ -200,12 +207,18 @@ public sealed class TcpStack : IAsyncDisposable
             {
                 HandlePacket(buffer.AsSpan(0, packet.Length));
                 ArmTimer();
+                FlushOutput();
             }
         }
     }
 
     private async Task SendLoopAsync(CancellationToken ct)
     {
+        if (_batched is not null)
+        {
+            await FlushLoopAsync(ct).ConfigureAwait(false);
+            return;
+        }
         try
         {
             await foreach (var (buf, len) in _outgoing.Reader.ReadAllAsync(ct).ConfigureAwait(false))
@@ -229,6 +242,35 @@ public sealed class TcpStack : IAsyncDisposable
         catch (OperationCanceledException) { }
     }
 
+    // Sends what the sockets' calls (Write, Close, reads that open the window) queued: they run on
+    // the application's threads and only ask for a flush; one flush per burst of such calls.
+    private async Task FlushLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (await _flushRequests.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                _flushRequests.Reader.TryRead(out _);
+                lock (Gate)
+                    FlushOutput();
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Sends the batched output now. Caller holds <see cref="Gate"/>.</summary>
+    private void FlushOutput()
+    {
+        if (_batched is null)
+            return;
+        _flushRequested = false;
+        try
+        {
+            _dropped += _batched.Flush();
+        }
+        catch (ObjectDisposedException) { } // the transport closed under a late timer
+    }
+
     private void OnTimer()
     {
         lock (Gate)
@@ -246,6 +288,7 @@ public sealed class TcpStack : IAsyncDisposable
                     AfterEvent(e);
                 }
             ArmTimer();
+            FlushOutput();
         }
     }
 
@@ -398,6 +441,16 @@ public sealed class TcpStack : IAsyncDisposable
 
     internal void Enqueue(in OutgoingSegment segment, ReadOnlySpan<byte> src, ushort srcPort, ReadOnlySpan<byte> dst, ushort dstPort)
     {
+        if (_batched is not null)
+        {
+            _batched.Add(segment, src, srcPort, dst, dstPort);
+            if (!_flushRequested)
+            {
+                _flushRequested = true;
+                _flushRequests.Writer.TryWrite(0);
+            }
+            return;
+        }
         int len = PacketEncoder.HeaderLength(src.Length == 16 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork) + segment.TcpLength;
         var buf = ArrayPool<byte>.Shared.Rent(len);
         int n = PacketEncoder.Encode(buf, segment, src, srcPort, dst, dstPort);
@@ -407,8 +460,11 @@ public sealed class TcpStack : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        lock (Gate)
+            FlushOutput();
         _stop.Cancel();
         _outgoing.Writer.TryComplete();
+        _flushRequests.Writer.TryComplete();
         _timer.Dispose();
         if (_receiveLoop is not null)
             await _receiveLoop.ConfigureAwait(false);

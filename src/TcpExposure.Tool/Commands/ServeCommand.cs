@@ -45,6 +45,9 @@ public sealed class ServeCommand : ICommand
     [Option("min-rto", Default = 200, HelpText = "Lower bound of the retransmission timeout in ms (RFC 6298 says 1000; Linux uses 200).")]
     public int MinRtoMs { get; set; } = 200;
 
+    [Option("no-offload", HelpText = "With --via raw: send every segment as its own packet with its own checksum, instead of TCP super-packets the kernel segments (GSO through an AF_PACKET socket).")]
+    public bool NoOffload { get; set; }
+
     [Option('v', "verbose", HelpText = "Progress per connection on stderr.")]
     public bool Verbose { get; set; }
 
@@ -76,7 +79,7 @@ public sealed class ServeCommand : ICommand
             MinRto = TimeSpan.FromMilliseconds(MinRtoMs),
             SendBufferSize = 4 << 20,
             ReceiveBufferSize = 1 << 20,
-        });
+        }, offload: !NoOffload);
         var started = Stopwatch.StartNew();
         int reported = 0;
         // Runs on Ctrl-C/SIGTERM (the registry) or at the end below, whichever comes first.
