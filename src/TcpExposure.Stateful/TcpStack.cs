@@ -56,6 +56,8 @@ public sealed class TcpStack : IAsyncDisposable
     private readonly Channel<byte> _flushRequests =
         Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
     private bool _flushRequested;
+    /// <summary>Packets handled per receive before the output is flushed.</summary>
+    private const int ReceiveBurst = 64;
     private readonly ITimer _timer;
     private readonly CancellationTokenSource _stop = new();
     private TimeSpan? _armedFor;
@@ -206,6 +208,15 @@ public sealed class TcpStack : IAsyncDisposable
             lock (Gate)
             {
                 HandlePacket(buffer.AsSpan(0, packet.Length));
+                // Whatever else already arrived (a burst of ACKs) is handled before anything is
+                // sent, so the answer is one batch, not one per packet.
+                if (_batched is not null && _transport is IPacketBatchTransport batching)
+                    try
+                    {
+                        for (int i = 0; i < ReceiveBurst && batching.TryReceive(buffer, out packet); i++)
+                            HandlePacket(buffer.AsSpan(0, packet.Length));
+                    }
+                    catch (ObjectDisposedException) { } // closing: the next ReceiveAsync ends the loop
                 ArmTimer();
                 FlushOutput();
             }

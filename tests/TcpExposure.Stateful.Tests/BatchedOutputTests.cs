@@ -201,6 +201,7 @@ public class BatchedOutputTests
         public bool CanOffload(ReadOnlySpan<byte> destination) => true;
         public void Commit(int length, bool offload, int segmentSize) => Packets++;
         public int Flush() => 0;
+        public bool TryReceive(Span<byte> buffer, out ReceivedPacket packet) { packet = default; return false; }
         public ValueTask SendAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
         public ValueTask<ReceivedPacket> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -113,6 +113,13 @@ internal sealed class BatchingTransport(IPacketTransport inner, bool offload, in
         return list;
     }
 
+    /// <summary>The in-memory link has no non-blocking receive: every packet comes through ReceiveAsync.</summary>
+    public bool TryReceive(Span<byte> buffer, out ReceivedPacket packet)
+    {
+        packet = default;
+        return false;
+    }
+
     public ValueTask SendAsync(ReadOnlyMemory<byte> packet, CancellationToken cancellationToken = default)
         => inner.SendAsync(packet, cancellationToken);
 

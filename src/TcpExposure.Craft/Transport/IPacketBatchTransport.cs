@@ -35,4 +35,11 @@ public interface IPacketBatchTransport : IPacketTransport
 
     /// <summary>Sends every committed packet; returns how many the kernel refused (each is loss to TCP).</summary>
     int Flush();
+
+    /// <summary>
+    /// Takes a packet that has already arrived, without waiting: false when none is queued. Lets a
+    /// receiver handle a burst (of ACKs, say) before it answers, instead of answering each one.
+    /// Must not run concurrently with <see cref="IPacketTransport.ReceiveAsync"/>.
+    /// </summary>
+    bool TryReceive(Span<byte> buffer, out ReceivedPacket packet);
 }

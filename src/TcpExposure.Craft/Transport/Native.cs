@@ -40,6 +40,12 @@ internal static partial class Native
     [LibraryImport("libc", SetLastError = true)]
     public static partial int ioctl(nint fd, nuint request, out TimeVal value);
 
+    public const int MsgTrunc = 0x20;
+    public const int MsgDontWait = 0x40;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial nint recvfrom(nint fd, void* buffer, nuint length, int flags, void* from, uint* fromLength);
+
     [LibraryImport("libc", SetLastError = true)]
     public static unsafe partial int sendmmsg(nint fd, void* messages, uint count, int flags);
 

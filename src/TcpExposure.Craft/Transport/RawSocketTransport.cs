@@ -320,6 +320,31 @@ public sealed class RawSocketTransport : IPacketBatchTransport
         return refused;
     }
 
+    /// <inheritdoc />
+    /// <remarks>One non-blocking <c>recvfrom</c>; the timestamp is the clock's, not the kernel's.</remarks>
+    public unsafe bool TryReceive(Span<byte> buffer, out ReceivedPacket packet)
+    {
+        packet = default;
+        var s = _capture ?? throw new InvalidOperationException("This transport was opened without receiving (Receive = false).");
+        Span<byte> from = stackalloc byte[32];
+        while (true)
+        {
+            uint fromLength = 32;
+            nint n;
+            fixed (byte* b = buffer)
+            fixed (byte* f = from)
+                n = Native.recvfrom(s.Handle, b, (nuint)buffer.Length, Native.MsgDontWait | Native.MsgTrunc, f, &fromLength);
+            if (n < 0)
+                return false; // EAGAIN: nothing queued (or the socket is closing)
+            if (from[10] == Native.PacketOutgoing)
+                continue;
+            int length = (int)Math.Min(n, buffer.Length);
+            _neighbours?.Learn(from, buffer[..length]);
+            packet = new ReceivedPacket(length, _time.GetUtcNow(), n > buffer.Length);
+            return true;
+        }
+    }
+
     /// <summary>A sender of many same-length packets per system call (sendmmsg), for floods.</summary>
     public RawBatchSender CreateBatchSender(ReadOnlySpan<byte> template, int batchSize = 64)
         => new(template[0] >> 4 == 6 ? _send6 ?? throw new InvalidOperationException("IPv6 raw sockets are not available here.") : _send4, template, batchSize);
