@@ -259,9 +259,12 @@ public sealed class TcpStack : IAsyncDisposable
     {
         try
         {
-            while (await _flushRequests.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            // No token: a cancelable wait allocates each time; DisposeAsync completes the channel instead.
+            while (await _flushRequests.Reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 _flushRequests.Reader.TryRead(out _);
+                if (ct.IsCancellationRequested)
+                    break;
                 lock (Gate)
                     FlushOutput();
             }

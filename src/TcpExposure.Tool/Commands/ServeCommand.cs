@@ -127,6 +127,7 @@ public sealed class ServeCommand : ICommand
     private async Task ServeOneAsync(TcpSocket socket, byte[] content)
     {
         var watch = Stopwatch.StartNew();
+        long allocated = GC.GetTotalAllocatedBytes(), collections = GC.CollectionCount(0);
         Progress($"{socket.Id}: {socket.RemoteEndPoint} connected");
         try
         {
@@ -142,7 +143,7 @@ public sealed class ServeCommand : ICommand
             await socket.FlushAsync().ConfigureAwait(false);
             var c = socket.Counters;
             Progress(string.Create(CultureInfo.InvariantCulture,
-                $"{socket.Id}: {socket.RemoteEndPoint} done, {c.BytesSent} bytes in {watch.Elapsed.TotalSeconds:F3} s, {c.Retransmissions} retransmissions ({c.FastRetransmits} fast, {c.Timeouts} timeouts, {c.ZeroWindowProbes} zero-window probes)"));
+                $"{socket.Id}: {socket.RemoteEndPoint} done, {c.BytesSent} bytes in {watch.Elapsed.TotalSeconds:F3} s, {c.Retransmissions} retransmissions ({c.FastRetransmits} fast, {c.Timeouts} timeouts, {c.ZeroWindowProbes} zero-window probes; the process allocated {GC.GetTotalAllocatedBytes() - allocated} bytes meanwhile, {GC.CollectionCount(0) - collections} gen0 collections)"));
         }
         catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException or OperationCanceledException)
         {
