@@ -184,6 +184,15 @@ public sealed class TcpStack : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Segments that left inside TCP super-packets for the kernel to cut (segmentation offload), not
+    /// counting the first of each: 0 on transports that do not offload.
+    /// </summary>
+    public long SegmentsMerged
+    {
+        get { lock (Gate) return _batched?.Merged ?? 0; }
+    }
+
     /// <summary>Connections in the table (all states but CLOSED).</summary>
     public int ConnectionCount
     {

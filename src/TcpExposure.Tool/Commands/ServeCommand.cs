@@ -89,7 +89,7 @@ public sealed class ServeCommand : ICommand
                 return;
             var s = host.Stack.Statistics;
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"connections {s.Connections} retransmissions {s.Retransmissions} bytes-sent {s.BytesSent} bytes-received {s.BytesReceived} segments-sent {s.SegmentsSent} segments-received {s.SegmentsReceived} seconds {started.Elapsed.TotalSeconds:F3}"));
+                $"connections {s.Connections} retransmissions {s.Retransmissions} bytes-sent {s.BytesSent} bytes-received {s.BytesReceived} segments-sent {s.SegmentsSent} segments-received {s.SegmentsReceived} segments-merged {host.Stack.SegmentsMerged} seconds {started.Elapsed.TotalSeconds:F3}"));
             Console.Out.Flush();
         }
         using var farewell = CleanupRegistry.Register(Report, "serve counters");
