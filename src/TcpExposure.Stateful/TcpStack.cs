@@ -466,7 +466,15 @@ public sealed class TcpStack : IAsyncDisposable
     {
         if (_batched is not null)
         {
-            _batched.Add(segment, src, srcPort, dst, dstPort);
+            try
+            {
+                _batched.Add(segment, src, srcPort, dst, dstPort);
+            }
+            catch (ObjectDisposedException)
+            {
+                _dropped++; // a socket call after the transport closed: nothing goes out any more
+                return;
+            }
             if (!_flushRequested)
             {
                 _flushRequested = true;

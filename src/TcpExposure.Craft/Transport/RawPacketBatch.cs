@@ -148,6 +148,7 @@ internal sealed unsafe class RawPacketBatch : IDisposable
     /// <summary>Sends the committed packets in order; returns how many the kernel refused.</summary>
     public int Flush()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         int refused = 0, start = 0;
         while (start < _count)
         {

@@ -94,6 +94,23 @@ public class ServeTests
             $"{client} via {via}, {loss}% loss, {FileBytes} bytes in {watch.Elapsed.TotalSeconds:F1} s: {stdout.Trim()}"));
     }
 
+    [TestCase(0.0), TestCase(5.0), CancelAfter(700_000)]
+    public void KernelClientFetchesOverIpv6WithSuperPackets(double loss)
+    {
+        using var net = TestNetwork.Create(new TestNetworkOptions { LossToServer = loss, LossToClient = loss });
+        string file = ServeFixture.MakeFile(_dir, FileBytes, http: false);
+        string got = Path.Combine(_dir, "got.bin");
+        string addr = net.Server.Address6.ToString();
+        var serve = ServeFixture.StartServe(net, file, Port, "raw", "--count", "1", "--addr", addr);
+        var result = net.Exec("cli", ["sh", "-c", $"nc -N {addr} {Port} </dev/null >{got}"], TimeSpan.FromSeconds(Limit(loss) + 10));
+        var (stdout, stderr) = ServeFixture.WaitExit(serve, 120);
+        Assert.That(result.Succeeded, Is.True, $"nc failed ({result.ExitCode}): {result.StandardError}\nserve: {stderr}");
+        Assert.That(ServeFixture.Md5(got), Is.EqualTo(ServeFixture.Md5(file)), stderr);
+        Assert.That(ServeFixture.Counter(stdout, "bytes-sent"), Is.EqualTo(FileBytes));
+        Assert.That(ServeFixture.Counter(stdout, "segments-merged"), Is.GreaterThan(0), "no IPv6 super-packet");
+        TestContext.Out.WriteLine($"IPv6, {loss}% loss: {stdout.Trim()}");
+    }
+
     [Test, CancelAfter(180_000)]
     public void SlowReaderForcesZeroWindowProbingAndCompletes()
     {
