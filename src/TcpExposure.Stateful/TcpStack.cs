@@ -216,6 +216,7 @@ public sealed class TcpStack : IAsyncDisposable
             catch (ObjectDisposedException) { break; }
             lock (Gate)
             {
+                _flushRequested = true; // this section flushes at its end: no wake-up for the flush loop
                 HandlePacket(buffer.AsSpan(0, packet.Length));
                 // Whatever else already arrived (a burst of ACKs) is handled before anything is
                 // sent, so the answer is one batch, not one per packet.
@@ -298,6 +299,7 @@ public sealed class TcpStack : IAsyncDisposable
     {
         lock (Gate)
         {
+            _flushRequested = true; // flushed at the end of this section
             _armedFor = null;
             var now = Now;
             List<Entry>? due = null;
