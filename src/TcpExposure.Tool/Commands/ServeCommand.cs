@@ -48,6 +48,9 @@ public sealed class ServeCommand : ICommand
     [Option("no-offload", HelpText = "With --via raw: send every segment as its own packet with its own checksum, instead of TCP super-packets the kernel segments (GSO through an AF_PACKET socket).")]
     public bool NoOffload { get; set; }
 
+    [Option("user-timeout", Default = 120, HelpText = "Seconds without any acknowledgment before a connection is given up (RFC 9293 user timeout).")]
+    public int UserTimeoutSeconds { get; set; } = 120;
+
     [Option('v', "verbose", HelpText = "Progress per connection on stderr.")]
     public bool Verbose { get; set; }
 
@@ -65,6 +68,8 @@ public sealed class ServeCommand : ICommand
             throw new UsageException($"--file '{File}' does not exist.");
         if (MinRtoMs is < 1 or > 60_000)
             throw new UsageException($"--min-rto must be from 1 to 60000 ms, not {MinRtoMs}.");
+        if (UserTimeoutSeconds is < 1 or > 86_400)
+            throw new UsageException($"--user-timeout must be from 1 to 86400 s, not {UserTimeoutSeconds}.");
         if (Count is <= 0)
             throw new UsageException($"--count must be positive, not {Count}.");
         byte[] content = System.IO.File.ReadAllBytes(File);
@@ -77,6 +82,7 @@ public sealed class ServeCommand : ICommand
         {
             CongestionControl = CongestionControl,
             MinRto = TimeSpan.FromMilliseconds(MinRtoMs),
+            UserTimeout = TimeSpan.FromSeconds(UserTimeoutSeconds),
             SendBufferSize = 4 << 20,
             ReceiveBufferSize = 1 << 20,
         }, offload: !NoOffload);

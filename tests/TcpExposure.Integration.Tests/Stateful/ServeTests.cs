@@ -65,15 +65,19 @@ public class ServeTests
         string file = ServeFixture.MakeFile(_dir, FileBytes, http);
         string got = Path.Combine(_dir, "got.bin");
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var serve = via == "raw-no-offload"
-            ? ServeFixture.StartServe(net, file, Port, "raw", "--count", "1", "--no-offload")
-            : ServeFixture.StartServe(net, file, Port, via, "--count", "1");
-        string url = $"http://{net.Server.Address}:{Port}/";
         int limit = Limit(loss);
+        // At 20% each way a retransmission and its ACK both fail a third of the time, so runs of RTO
+        // backoffs can leave nothing acknowledged for minutes; like Linux (tcp_retries2, ~15 min),
+        // neither serve nor the client gives up that early here.
+        string userTimeout = Math.Max(120, limit).ToString(CultureInfo.InvariantCulture);
+        var serve = via == "raw-no-offload"
+            ? ServeFixture.StartServe(net, file, Port, "raw", "--count", "1", "--no-offload", "--user-timeout", userTimeout)
+            : ServeFixture.StartServe(net, file, Port, via, "--count", "1", "--user-timeout", userTimeout);
+        string url = $"http://{net.Server.Address}:{Port}/";
         string[] command = client switch
         {
             "curl" => ["curl", "-s", "-S", "--max-time", limit.ToString(CultureInfo.InvariantCulture), "-o", got, url],
-            "wget" => ["wget", "-q", "-T", "120", "-t", "1", "-O", got, url],
+            "wget" => ["wget", "-q", "-T", limit.ToString(CultureInfo.InvariantCulture), "-t", "1", "-O", got, url],
             _ => ["sh", "-c", $"nc -N {net.Server.Address} {Port} </dev/null >{got}"],
         };
         var result = net.Exec("cli", command, TimeSpan.FromSeconds(limit + 10));
