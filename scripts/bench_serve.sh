@@ -5,8 +5,11 @@
 #   2. LOSS% random loss each way on the router: LOSS_SIZE_MB from serve, then the same file
 #      kernel-to-kernel (nc -l in srv -> nc in cli) on the same path, in the same run; prints both
 #      completion times and the ratio (target <= 2).
+# ROUNDS lossless rounds alternate serve and kernel and end with the medians; COMPARE=1 adds serve
+# --no-offload (one packet and one checksum per segment, batched sendmmsg) to every round; LOSS=0
+# skips part 2; SERVE_ARGS are passed to serve.
 # Root. Everything it creates (namespaces, iptables rules, files) goes on exit and on signals.
-# Usage: scripts/bench_serve.sh   (env: SIZE_MB=100 LOSS_SIZE_MB=10 LOSS=5 VIA=raw MIN_RTO=200 CONFIG=Release)
+# Usage: scripts/bench_serve.sh   (env: SIZE_MB=100 ROUNDS=3 COMPARE=0 LOSS_SIZE_MB=10 LOSS=5 VIA=raw MIN_RTO=200 SERVE_ARGS= CONFIG=Release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB="${SIZE_MB:-100}"
@@ -14,6 +17,9 @@ LOSS_SIZE_MB="${LOSS_SIZE_MB:-10}"
 LOSS="${LOSS:-5}"
 VIA="${VIA:-raw}"
 MIN_RTO="${MIN_RTO:-200}"   # serve --min-rto in ms
+ROUNDS="${ROUNDS:-3}"
+COMPARE="${COMPARE:-0}"
+read -r -a EXTRA <<<"${SERVE_ARGS:-}"
 CONFIG="${CONFIG:-Release}"
 PORT=8080
 NAME="txbn$$"
@@ -38,10 +44,11 @@ PEER_ARGS=(); [ "$VIA" = pcap ] && PEER_ARGS=(--peer 10.77.0.1)
 
 now() { date +%s.%N; }
 
-# serve_fetch FILE -> prints "seconds" after a kernel nc in cli fetched FILE from serve in srv and the md5 matched.
+# serve_fetch FILE [ARGS...] -> prints "seconds" after a kernel nc in cli fetched FILE from serve in srv and the md5 matched.
 serve_fetch() {
   local file="$1" out="$TMP/serve.out" t0 t1 got want
-  ip netns exec "$SRV" "${TOOL[@]}" serve --port "$PORT" --file "$file" --via "$VIA" --min-rto "$MIN_RTO" "${PEER_ARGS[@]}" --count 1 -v >"$out" 2>"$TMP/serve.err" &
+  shift
+  ip netns exec "$SRV" "${TOOL[@]}" serve --port "$PORT" --file "$file" --via "$VIA" --min-rto "$MIN_RTO" "${PEER_ARGS[@]}" "${EXTRA[@]}" "$@" --count 1 -v >"$out" 2>"$TMP/serve.err" &
   SERVE_PID=$!
   for _ in $(seq 1 300); do grep -q serving "$out" 2>/dev/null && break; sleep 0.1; done
   t0=$(now)
@@ -73,11 +80,24 @@ kernel_fetch() {
 head -c "$((SIZE_MB << 20))" /dev/urandom >"$TMP/big.bin"
 head -c "$((LOSS_SIZE_MB << 20))" /dev/urandom >"$TMP/loss.bin"
 
-secs=$(serve_fetch "$TMP/big.bin")
-gbps=$(awk -v s="$secs" -v b="$((SIZE_MB << 20))" 'BEGIN { printf "%.2f", b * 8 / s / 1e9 }')
-echo "lossless: ${SIZE_MB} MB from serve ($VIA) to kernel nc in ${secs} s = ${gbps} Gbit/s (target >= 1)"
-kl=$(kernel_fetch "$TMP/big.bin")
-echo "lossless: ${SIZE_MB} MB kernel nc to kernel nc in ${kl} s = $(awk -v s="$kl" -v b="$((SIZE_MB << 20))" 'BEGIN { printf "%.2f", b * 8 / s / 1e9 }') Gbit/s (reference)"
+gbit() { awk -v s="$1" -v b="$((SIZE_MB << 20))" 'BEGIN { printf "%.2f", b * 8 / s / 1e9 }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+range() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
+: >"$TMP/serve.g"; : >"$TMP/plain.g"; : >"$TMP/kernel.g"
+for round in $(seq 1 "$ROUNDS"); do
+  g=$(gbit "$(serve_fetch "$TMP/big.bin")"); echo "$g" >>"$TMP/serve.g"
+  line="round $round: serve ($VIA) $g"
+  if [ "$COMPARE" = 1 ]; then
+    g=$(gbit "$(serve_fetch "$TMP/big.bin" --no-offload)"); echo "$g" >>"$TMP/plain.g"
+    line="$line, serve --no-offload $g"
+  fi
+  g=$(gbit "$(kernel_fetch "$TMP/big.bin")"); echo "$g" >>"$TMP/kernel.g"
+  echo "$line, kernel $g Gbit/s (${SIZE_MB} MB lossless; load $(cut -d' ' -f1 /proc/loadavg))"
+done
+summary="lossless: ${SIZE_MB} MB, median of $ROUNDS: serve ($VIA) $(median <"$TMP/serve.g") Gbit/s ($(range <"$TMP/serve.g"))"
+[ "$COMPARE" = 1 ] && summary="$summary, serve --no-offload $(median <"$TMP/plain.g") ($(range <"$TMP/plain.g"))"
+echo "$summary, kernel to kernel $(median <"$TMP/kernel.g") ($(range <"$TMP/kernel.g")) (target: serve >= 1)"
+[ "$LOSS" = 0 ] && exit 0
 
 p=$(awk -v l="$LOSS" 'BEGIN { printf "%.4f", l / 100 }')
 for dev in eth0 eth1; do

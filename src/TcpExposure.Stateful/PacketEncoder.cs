@@ -12,8 +12,12 @@ internal static class PacketEncoder
 
     public static int HeaderLength(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? 40 : 20;
 
-    /// <summary>Encodes the whole packet into <paramref name="d"/>; returns its length.</summary>
-    public static int Encode(Span<byte> d, in OutgoingSegment s, ReadOnlySpan<byte> src, ushort srcPort, ReadOnlySpan<byte> dst, ushort dstPort)
+    /// <summary>
+    /// Encodes the whole packet into <paramref name="d"/>; returns its length. With
+    /// <paramref name="offloadChecksum"/> the TCP checksum field gets only the pseudo-header sum, for a
+    /// kernel or NIC that finishes it (CHECKSUM_PARTIAL), and the payload is never summed here.
+    /// </summary>
+    public static int Encode(Span<byte> d, in OutgoingSegment s, ReadOnlySpan<byte> src, ushort srcPort, ReadOnlySpan<byte> dst, ushort dstPort, bool offloadChecksum = false)
     {
         bool v6 = src.Length == 16;
         int ipLen = v6 ? 40 : 20;
@@ -44,8 +48,33 @@ internal static class PacketEncoder
             BinaryPrimitives.WriteUInt16BigEndian(d[10..], Checksum.Compute(d[..20]));
             pseudo = Checksum.PseudoHeaderSumV4(src, dst, 6, tcpLen);
         }
-        BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], Checksum.ComputeTransport(pseudo, tcp));
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], offloadChecksum ? (ushort)Checksum.Fold(pseudo) : Checksum.ComputeTransport(pseudo, tcp));
         return ipLen + tcpLen;
+    }
+
+    /// <summary>
+    /// Fixes the lengths of a packet <see cref="Encode"/> wrote with an offloaded checksum after payload
+    /// was appended to it: the IP length, the IPv4 header checksum and the TCP pseudo-header sum.
+    /// </summary>
+    public static void Resize(Span<byte> d, int length)
+    {
+        bool v6 = d[0] >> 4 == 6;
+        int ipLen = v6 ? 40 : 20;
+        int tcpLen = length - ipLen;
+        uint pseudo;
+        if (v6)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(d[4..], (ushort)tcpLen);
+            pseudo = Checksum.PseudoHeaderSumV6(d.Slice(8, 16), d.Slice(24, 16), 6, tcpLen);
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(d[2..], (ushort)length);
+            d[10] = 0; d[11] = 0;
+            BinaryPrimitives.WriteUInt16BigEndian(d[10..], Checksum.Compute(d[..20]));
+            pseudo = Checksum.PseudoHeaderSumV4(d.Slice(12, 4), d.Slice(16, 4), 6, tcpLen);
+        }
+        BinaryPrimitives.WriteUInt16BigEndian(d[(ipLen + 16)..], (ushort)Checksum.Fold(pseudo));
     }
 
     public static byte[] AddressBytes(IPAddress a) => a.GetAddressBytes();

@@ -51,6 +51,13 @@ public sealed class TcpStack : IAsyncDisposable
     private readonly Dictionary<ushort, TcpListener> _listeners = [];
     private readonly Channel<(byte[] Buffer, int Length)> _outgoing =
         Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = true });
+    // On a batching transport: segments go straight into its packet slots, and a flush sends them.
+    private readonly BatchedOutput? _batched;
+    private readonly Channel<byte> _flushRequests =
+        Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
+    private bool _flushRequested;
+    /// <summary>Packets handled per receive before the output is flushed.</summary>
+    private const int ReceiveBurst = 64;
     private readonly ITimer _timer;
     private readonly CancellationTokenSource _stop = new();
     private TimeSpan? _armedFor;
@@ -73,6 +80,8 @@ public sealed class TcpStack : IAsyncDisposable
         _options = options ?? new TcpStackOptions();
         _nextEphemeral = (ushort)Random.Shared.Next(_options.EphemeralPortFirst, _options.EphemeralPortLast + 1);
         _timer = _time.CreateTimer(_ => OnTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (transport is IPacketBatchTransport batching)
+            _batched = new BatchedOutput(batching);
     }
 
     public IPAddress LocalAddress { get; }
@@ -175,6 +184,15 @@ public sealed class TcpStack : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Segments that left inside TCP super-packets for the kernel to cut (segmentation offload), not
+    /// counting the first of each: 0 on transports that do not offload.
+    /// </summary>
+    public long SegmentsMerged
+    {
+        get { lock (Gate) return _batched?.Merged ?? 0; }
+    }
+
     /// <summary>Connections in the table (all states but CLOSED).</summary>
     public int ConnectionCount
     {
@@ -198,14 +216,30 @@ public sealed class TcpStack : IAsyncDisposable
             catch (ObjectDisposedException) { break; }
             lock (Gate)
             {
+                _flushRequested = true; // this section flushes at its end: no wake-up for the flush loop
                 HandlePacket(buffer.AsSpan(0, packet.Length));
+                // Whatever else already arrived (a burst of ACKs) is handled before anything is
+                // sent, so the answer is one batch, not one per packet.
+                if (_batched is not null && _transport is IPacketBatchTransport batching)
+                    try
+                    {
+                        for (int i = 0; i < ReceiveBurst && batching.TryReceive(buffer, out packet); i++)
+                            HandlePacket(buffer.AsSpan(0, packet.Length));
+                    }
+                    catch (ObjectDisposedException) { } // closing: the next ReceiveAsync ends the loop
                 ArmTimer();
+                FlushOutput();
             }
         }
     }
 
     private async Task SendLoopAsync(CancellationToken ct)
     {
+        if (_batched is not null)
+        {
+            await FlushLoopAsync(ct).ConfigureAwait(false);
+            return;
+        }
         try
         {
             await foreach (var (buf, len) in _outgoing.Reader.ReadAllAsync(ct).ConfigureAwait(false))
@@ -229,10 +263,43 @@ public sealed class TcpStack : IAsyncDisposable
         catch (OperationCanceledException) { }
     }
 
+    // Sends what the sockets' calls (Write, Close, reads that open the window) queued: they run on
+    // the application's threads and only ask for a flush; one flush per burst of such calls.
+    private async Task FlushLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            // No token: a cancelable wait allocates each time; DisposeAsync completes the channel instead.
+            while (await _flushRequests.Reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                _flushRequests.Reader.TryRead(out _);
+                if (ct.IsCancellationRequested)
+                    break;
+                lock (Gate)
+                    FlushOutput();
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Sends the batched output now. Caller holds <see cref="Gate"/>.</summary>
+    private void FlushOutput()
+    {
+        if (_batched is null)
+            return;
+        _flushRequested = false;
+        try
+        {
+            _dropped += _batched.Flush();
+        }
+        catch (ObjectDisposedException) { } // the transport closed under a late timer
+    }
+
     private void OnTimer()
     {
         lock (Gate)
         {
+            _flushRequested = true; // flushed at the end of this section
             _armedFor = null;
             var now = Now;
             List<Entry>? due = null;
@@ -246,6 +313,7 @@ public sealed class TcpStack : IAsyncDisposable
                     AfterEvent(e);
                 }
             ArmTimer();
+            FlushOutput();
         }
     }
 
@@ -398,6 +466,24 @@ public sealed class TcpStack : IAsyncDisposable
 
     internal void Enqueue(in OutgoingSegment segment, ReadOnlySpan<byte> src, ushort srcPort, ReadOnlySpan<byte> dst, ushort dstPort)
     {
+        if (_batched is not null)
+        {
+            try
+            {
+                _batched.Add(segment, src, srcPort, dst, dstPort);
+            }
+            catch (ObjectDisposedException)
+            {
+                _dropped++; // a socket call after the transport closed: nothing goes out any more
+                return;
+            }
+            if (!_flushRequested)
+            {
+                _flushRequested = true;
+                _flushRequests.Writer.TryWrite(0);
+            }
+            return;
+        }
         int len = PacketEncoder.HeaderLength(src.Length == 16 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork) + segment.TcpLength;
         var buf = ArrayPool<byte>.Shared.Rent(len);
         int n = PacketEncoder.Encode(buf, segment, src, srcPort, dst, dstPort);
@@ -407,8 +493,11 @@ public sealed class TcpStack : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        lock (Gate)
+            FlushOutput();
         _stop.Cancel();
         _outgoing.Writer.TryComplete();
+        _flushRequests.Writer.TryComplete();
         _timer.Dispose();
         if (_receiveLoop is not null)
             await _receiveLoop.ConfigureAwait(false);

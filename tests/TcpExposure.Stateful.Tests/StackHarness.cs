@@ -1,3 +1,4 @@
+using TcpExposure.Craft.Transport;
 using System.Net;
 
 namespace TcpExposure.Stateful.Tests;
@@ -16,12 +17,15 @@ internal sealed class StackHarness : IAsyncDisposable
     public readonly InMemoryLink Link;
     public readonly TcpStack Client, Server;
 
-    public StackHarness(TcpStackOptions? options = null, ILossModel? clientToServer = null, ILossModel? serverToClient = null)
+    /// <param name="wrap">Puts each end's transport behind another (a batching one, say) before the stack gets it.</param>
+    public StackHarness(TcpStackOptions? options = null, ILossModel? clientToServer = null, ILossModel? serverToClient = null,
+        Func<IPacketTransport, IPacketTransport>? wrap = null)
     {
         Link = new InMemoryLink(clientToServer, serverToClient);
         options ??= new TcpStackOptions();
-        Client = new TcpStack(Link.A, ClientAddress, options, Clock);
-        Server = new TcpStack(Link.B, ServerAddress, options, Clock);
+        wrap ??= t => t;
+        Client = new TcpStack(wrap(Link.A), ClientAddress, options, Clock);
+        Server = new TcpStack(wrap(Link.B), ServerAddress, options, Clock);
         Client.Start();
         Server.Start();
     }

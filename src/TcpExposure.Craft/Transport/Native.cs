@@ -19,6 +19,16 @@ internal static partial class Native
     public const ushort EthPIp = 0x0800;
     public const ushort EthPIpv6 = 0x86DD;
     public const byte PacketOutgoing = 4;
+    public const int SolPacket = 263;
+    public const int PacketVnetHdr = 15;
+    public const int PacketQdiscBypass = 20;
+    public const uint SiocGIfName = 0x8910;
+    public const uint SiocGIfHwAddr = 0x8927;
+    public const int ArphrdEther = 1;
+    public const byte PacketHost = 0;
+    public const int AfInet = 2;
+    public const int AfInet6 = 10;
+    public const int AfPacket = 17;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct TimeVal
@@ -30,8 +40,18 @@ internal static partial class Native
     [LibraryImport("libc", SetLastError = true)]
     public static partial int ioctl(nint fd, nuint request, out TimeVal value);
 
+    public const int MsgTrunc = 0x20;
+    public const int MsgDontWait = 0x40;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial nint recvfrom(nint fd, void* buffer, nuint length, int flags, void* from, uint* fromLength);
+
     [LibraryImport("libc", SetLastError = true)]
     public static unsafe partial int sendmmsg(nint fd, void* messages, uint count, int flags);
+
+    /// <summary>ioctl with a <c>struct ifreq</c> (40 bytes): SIOCGIFNAME, SIOCGIFHWADDR.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial int ioctl(nint fd, nuint request, void* ifreq);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint if_nametoindex(string name);

@@ -24,6 +24,14 @@ public sealed record RawSocketTransportOptions
     public uint? FirewallMark { get; init; }
     /// <summary>Clock used when the kernel gives no receive timestamp.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>
+    /// Let the kernel finish TCP checksums and cut TCP super-packets into segments (GSO) for batched
+    /// packets (<see cref="IPacketBatchTransport"/>) to peers heard from on Ethernet: they go out
+    /// through an AF_PACKET socket with virtio-net headers, past netfilter's OUTPUT chain. Needs <see cref="Receive"/>.
+    /// </summary>
+    public bool SegmentationOffload { get; init; }
+    /// <summary>Packets per batch (one sendmmsg each) for <see cref="IPacketBatchTransport"/>.</summary>
+    public int BatchSlots { get; init; } = 64;
 }
 
 /// <summary>
@@ -48,11 +56,14 @@ public sealed record RawSocketTransportOptions
 /// says ENOBUFS) and may run concurrently with one pending <see cref="ReceiveAsync"/>; two
 /// concurrent sends or two concurrent receives are not supported.</para>
 /// </remarks>
-public sealed class RawSocketTransport : IPacketTransport
+public sealed class RawSocketTransport : IPacketBatchTransport
 {
     private readonly Socket _send4;
     private readonly Socket? _send6;
     private readonly Socket? _capture;
+    private readonly Socket? _offload;
+    private readonly NeighbourCache? _neighbours;
+    private readonly RawPacketBatch _batch;
     private readonly SocketAddress _to4 = new IPEndPoint(IPAddress.Any, 0).Serialize();
     private readonly SocketAddress _to6 = new IPEndPoint(IPAddress.IPv6Any, 0).Serialize();
     // .NET wants room for any address of the family (sockaddr_storage); the kernel writes a 20-byte sockaddr_ll.
@@ -67,12 +78,17 @@ public sealed class RawSocketTransport : IPacketTransport
         options ??= new RawSocketTransportOptions();
         _time = options.Time;
         Interface = options.Interface;
-        (_send4, _send6, _capture, _send6Error) = NetworkNamespace.Run(options.Namespace, () => Open(options));
+        (_send4, _send6, _capture, _offload, _send6Error) = NetworkNamespace.Run(options.Namespace, () => Open(options));
+        if (_offload is not null && _capture is not null)
+            _neighbours = new NeighbourCache(_capture);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSlots, 1);
+        // Offload takes super-packets up to the IPv4 maximum; plain packets stay within a jumbo frame.
+        _batch = new RawPacketBatch(_send4, _send6, _offload, _neighbours, options.BatchSlots, _offload is null ? 9216 : 65535);
     }
 
-    private static (Socket, Socket?, Socket?, Exception?) Open(RawSocketTransportOptions options)
+    private static (Socket, Socket?, Socket?, Socket?, Exception?) Open(RawSocketTransportOptions options)
     {
-        Socket? send4 = null, send6 = null, capture = null;
+        Socket? send4 = null, send6 = null, capture = null, offload = null;
         Exception? send6Error = null;
         try
         {
@@ -98,16 +114,38 @@ public sealed class RawSocketTransport : IPacketTransport
             }
             if (options.Receive)
                 capture = OpenCapture(options);
-            return (send4, send6, capture, send6Error);
+            if (options.Receive && options.SegmentationOffload)
+                offload = OpenOffload(options);
+            return (send4, send6, capture, offload, send6Error);
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
         {
-            send4?.Dispose(); send6?.Dispose(); capture?.Dispose();
+            send4?.Dispose(); send6?.Dispose(); capture?.Dispose(); offload?.Dispose();
             throw NoRawPrivilege();
         }
         catch
         {
-            send4?.Dispose(); send6?.Dispose(); capture?.Dispose();
+            send4?.Dispose(); send6?.Dispose(); capture?.Dispose(); offload?.Dispose();
+            throw;
+        }
+    }
+
+    // A send-only packet socket (protocol 0: it receives nothing) whose frames start with a
+    // virtio_net_hdr: the kernel reads checksum and segmentation requests from it (packet(7)).
+    private static Socket OpenOffload(RawSocketTransportOptions options)
+    {
+        var s = new Socket(AddressFamily.Packet, SocketType.Raw, 0);
+        try
+        {
+            s.SetRawSocketOption(Native.SolPacket, Native.PacketVnetHdr, BitConverter.GetBytes(1));
+            s.SendBufferSize = 4 << 20;
+            if (options.FirewallMark is { } mark)
+                s.SetRawSocketOption(Native.SolSocket, Native.SoMark, BitConverter.GetBytes(mark));
+            return s;
+        }
+        catch
+        {
+            s.Dispose();
             throw;
         }
     }
@@ -258,6 +296,55 @@ public sealed class RawSocketTransport : IPacketTransport
         }
     }
 
+    /// <inheritdoc />
+    public int SlotCapacity => _batch.SlotCapacity;
+
+    /// <inheritdoc />
+    public Span<byte> PendingSlot => _batch.PendingSlot;
+
+    /// <summary>Whether <see cref="RawSocketTransportOptions.SegmentationOffload"/> is on (an AF_PACKET socket with virtio-net headers is open).</summary>
+    public bool OffloadEnabled => _offload is not null;
+
+    /// <inheritdoc />
+    public bool CanOffload(ReadOnlySpan<byte> destination) => _batch.CanOffload(destination);
+
+    /// <inheritdoc />
+    public void Commit(int length, bool offload, int segmentSize) => _batch.Commit(length, offload, segmentSize);
+
+    /// <inheritdoc />
+    public int Flush()
+    {
+        int refused = _batch.Flush();
+        if (refused > 0)
+            Interlocked.Add(ref _sendFailures, refused);
+        return refused;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One non-blocking <c>recvfrom</c>; the timestamp is the clock's, not the kernel's.</remarks>
+    public unsafe bool TryReceive(Span<byte> buffer, out ReceivedPacket packet)
+    {
+        packet = default;
+        var s = _capture ?? throw new InvalidOperationException("This transport was opened without receiving (Receive = false).");
+        Span<byte> from = stackalloc byte[32];
+        while (true)
+        {
+            uint fromLength = 32;
+            nint n;
+            fixed (byte* b = buffer)
+            fixed (byte* f = from)
+                n = Native.recvfrom(s.Handle, b, (nuint)buffer.Length, Native.MsgDontWait | Native.MsgTrunc, f, &fromLength);
+            if (n < 0)
+                return false; // EAGAIN: nothing queued (or the socket is closing)
+            if (from[10] == Native.PacketOutgoing)
+                continue;
+            int length = (int)Math.Min(n, buffer.Length);
+            _neighbours?.Learn(from, buffer[..length]);
+            packet = new ReceivedPacket(length, _time.GetUtcNow(), n > buffer.Length);
+            return true;
+        }
+    }
+
     /// <summary>A sender of many same-length packets per system call (sendmmsg), for floods.</summary>
     public RawBatchSender CreateBatchSender(ReadOnlySpan<byte> template, int batchSize = 64)
         => new(template[0] >> 4 == 6 ? _send6 ?? throw new InvalidOperationException("IPv6 raw sockets are not available here.") : _send4, template, batchSize);
@@ -274,6 +361,7 @@ public sealed class RawSocketTransport : IPacketTransport
             var from = _from.Buffer.Span;
             if (from[10] == Native.PacketOutgoing)
                 continue;
+            _neighbours?.Learn(from, buffer.Span[..Math.Min(n, buffer.Length)]);
             var stamp = KernelTimestamp(s) ?? _time.GetUtcNow();
             bool truncated = n > buffer.Length;
             return new ReceivedPacket(Math.Min(n, buffer.Length), stamp, truncated);
@@ -292,6 +380,8 @@ public sealed class RawSocketTransport : IPacketTransport
         _send4.Dispose();
         _send6?.Dispose();
         _capture?.Dispose();
+        _offload?.Dispose();
+        _batch.Dispose();
     }
 
     /// <inheritdoc />

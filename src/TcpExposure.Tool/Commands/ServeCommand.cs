@@ -45,6 +45,12 @@ public sealed class ServeCommand : ICommand
     [Option("min-rto", Default = 200, HelpText = "Lower bound of the retransmission timeout in ms (RFC 6298 says 1000; Linux uses 200).")]
     public int MinRtoMs { get; set; } = 200;
 
+    [Option("no-offload", HelpText = "With --via raw: send every segment as its own packet with its own checksum, instead of TCP super-packets the kernel segments (GSO through an AF_PACKET socket).")]
+    public bool NoOffload { get; set; }
+
+    [Option("user-timeout", Default = 120, HelpText = "Seconds without any acknowledgment before a connection is given up (RFC 9293 user timeout).")]
+    public int UserTimeoutSeconds { get; set; } = 120;
+
     [Option('v', "verbose", HelpText = "Progress per connection on stderr.")]
     public bool Verbose { get; set; }
 
@@ -62,6 +68,8 @@ public sealed class ServeCommand : ICommand
             throw new UsageException($"--file '{File}' does not exist.");
         if (MinRtoMs is < 1 or > 60_000)
             throw new UsageException($"--min-rto must be from 1 to 60000 ms, not {MinRtoMs}.");
+        if (UserTimeoutSeconds is < 1 or > 86_400)
+            throw new UsageException($"--user-timeout must be from 1 to 86400 s, not {UserTimeoutSeconds}.");
         if (Count is <= 0)
             throw new UsageException($"--count must be positive, not {Count}.");
         byte[] content = System.IO.File.ReadAllBytes(File);
@@ -74,9 +82,10 @@ public sealed class ServeCommand : ICommand
         {
             CongestionControl = CongestionControl,
             MinRto = TimeSpan.FromMilliseconds(MinRtoMs),
+            UserTimeout = TimeSpan.FromSeconds(UserTimeoutSeconds),
             SendBufferSize = 4 << 20,
             ReceiveBufferSize = 1 << 20,
-        });
+        }, offload: !NoOffload);
         var started = Stopwatch.StartNew();
         int reported = 0;
         // Runs on Ctrl-C/SIGTERM (the registry) or at the end below, whichever comes first.
@@ -86,7 +95,7 @@ public sealed class ServeCommand : ICommand
                 return;
             var s = host.Stack.Statistics;
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"connections {s.Connections} retransmissions {s.Retransmissions} bytes-sent {s.BytesSent} bytes-received {s.BytesReceived} segments-sent {s.SegmentsSent} segments-received {s.SegmentsReceived} seconds {started.Elapsed.TotalSeconds:F3}"));
+                $"connections {s.Connections} retransmissions {s.Retransmissions} bytes-sent {s.BytesSent} bytes-received {s.BytesReceived} segments-sent {s.SegmentsSent} segments-received {s.SegmentsReceived} segments-merged {host.Stack.SegmentsMerged} seconds {started.Elapsed.TotalSeconds:F3}"));
             Console.Out.Flush();
         }
         using var farewell = CleanupRegistry.Register(Report, "serve counters");
@@ -124,6 +133,7 @@ public sealed class ServeCommand : ICommand
     private async Task ServeOneAsync(TcpSocket socket, byte[] content)
     {
         var watch = Stopwatch.StartNew();
+        long allocated = GC.GetTotalAllocatedBytes(), collections = GC.CollectionCount(0);
         Progress($"{socket.Id}: {socket.RemoteEndPoint} connected");
         try
         {
@@ -139,7 +149,7 @@ public sealed class ServeCommand : ICommand
             await socket.FlushAsync().ConfigureAwait(false);
             var c = socket.Counters;
             Progress(string.Create(CultureInfo.InvariantCulture,
-                $"{socket.Id}: {socket.RemoteEndPoint} done, {c.BytesSent} bytes in {watch.Elapsed.TotalSeconds:F3} s, {c.Retransmissions} retransmissions ({c.FastRetransmits} fast, {c.Timeouts} timeouts, {c.TailLossProbes} tail loss probes, {c.SpuriousRecoveriesUndone} undone, {c.ZeroWindowProbes} zero-window probes)"));
+                $"{socket.Id}: {socket.RemoteEndPoint} done, {c.BytesSent} bytes in {watch.Elapsed.TotalSeconds:F3} s, {c.Retransmissions} retransmissions ({c.FastRetransmits} fast, {c.Timeouts} timeouts, {c.TailLossProbes} tail loss probes, {c.SpuriousRecoveriesUndone} undone, {c.ZeroWindowProbes} zero-window probes; the process allocated {GC.GetTotalAllocatedBytes() - allocated} bytes meanwhile, {GC.CollectionCount(0) - collections} gen0 collections)"));
         }
         catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException or OperationCanceledException)
         {

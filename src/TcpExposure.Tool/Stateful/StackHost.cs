@@ -43,8 +43,13 @@ public sealed class StackHost : IAsyncDisposable
     public IPacketTransport Transport { get; }
     public IPAddress Address => Stack.LocalAddress;
 
-    /// <summary>Validates the options and opens the stack; bad values throw <see cref="UsageException"/>.</summary>
-    public static StackHost Open(string? addr, string? netns, StackTransport via, string? peer, TcpConfig? config = null)
+    /// <summary>
+    /// Validates the options and opens the stack; bad values throw <see cref="UsageException"/>.
+    /// <paramref name="offload"/> (raw transport only): batched segments to peers heard from on Ethernet
+    /// leave as TCP super-packets through an AF_PACKET socket, the kernel cutting them into segments and
+    /// finishing the checksums.
+    /// </summary>
+    public static StackHost Open(string? addr, string? netns, StackTransport via, string? peer, TcpConfig? config = null, bool offload = true)
     {
         if (netns is not null && !NetworkNamespace.IsValidName(netns))
             throw new UsageException($"--netns '{netns}' is not a valid network namespace name.");
@@ -68,6 +73,7 @@ public sealed class StackHost : IAsyncDisposable
             {
                 // Our own RSTs carry the exempt mark, so the RST guards drop only the kernel's.
                 FirewallMark = RstGuard.ExemptMark,
+                SegmentationOffload = offload,
             })),
         };
         var options = new TcpStackOptions
