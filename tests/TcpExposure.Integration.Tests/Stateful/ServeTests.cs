@@ -37,14 +37,10 @@ public class ServeTests
     /// </summary>
     private static IEnumerable<TestCaseData> Cases()
     {
-        string[] pcapClient = ["curl", "wget", "nc", "curl"];
-        double[] losses = [0.0, 5.0, 10.0, 20.0];
-        for (int i = 0; i < losses.Length; i++)
-        {
-            foreach (string client in new[] { "curl", "wget", "nc" })
-                yield return Case(client, losses[i], "raw");
-            yield return Case(pcapClient[i], losses[i], "pcap");
-        }
+        foreach (string via in new[] { "raw", "pcap" })
+            foreach (double loss in new[] { 0.0, 5.0, 10.0, 20.0 })
+                foreach (string client in new[] { "curl", "wget", "nc" })
+                    yield return Case(client, loss, via);
         yield return Case("nc", 5.0, "raw-no-offload");
     }
 
