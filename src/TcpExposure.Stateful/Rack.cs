@@ -75,6 +75,12 @@ public sealed class Rack
     public TimeSpan? MinRtt { get; private set; }
     /// <summary>RACK.rtt: the RTT of the most recently sent segment delivered.</summary>
     public TimeSpan Rtt => _rtt;
+    /// <summary>
+    /// RACK.rtt smoothed over ACKs (gain 1/8, as RFC 6298's SRTT); null before any sample. Measured
+    /// from transmission times, it resolves sub-millisecond paths, where SRTT from millisecond
+    /// timestamp echoes is mostly zero or one tick (Linux likewise times its RTT in microseconds).
+    /// </summary>
+    public TimeSpan? SmoothedRtt { get; private set; }
     /// <summary>The reordering window used by the last <see cref="DetectLoss"/>.</summary>
     public TimeSpan ReorderWindow { get; private set; }
     /// <summary>Whether the peer was seen delivering out of order (RACK.reord).</summary>
@@ -139,6 +145,7 @@ public sealed class Rack
         _ackNow = now;
         _ackEchoSentBefore = echoSentBefore;
         _fackBefore = _fack;
+        _referenceMoved = false;
 
         // Cumulatively acknowledged segments.
         while (_count > 0)
@@ -208,8 +215,12 @@ public sealed class Rack
             }
         }
 
+        if (_referenceMoved)
+            SmoothedRtt = SmoothedRtt is { } srtt ? (srtt * 7 + _rtt) / 8 : _rtt; // one sample per ACK
         return delivered;
     }
+
+    private bool _referenceMoved;
 
     // The ACK being processed (OnAck hands these to Consider without a closure).
     private TimeSpan _ackNow;
@@ -241,6 +252,7 @@ public sealed class Rack
             _xmitTs = s.Xmit;
             _order = s.Order;
             _hasReference = true;
+            _referenceMoved = true;
         }
     }
 

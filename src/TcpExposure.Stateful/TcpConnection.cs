@@ -473,6 +473,9 @@ public sealed class TcpConnection
         _tlpArmed = false;
         if (TlpEligible && _rtt.SmoothedRtt is { } srtt)
         {
+            // With RACK the SRTT is timed from transmissions, not from millisecond timestamp echoes.
+            if (RackOn && _rack.SmoothedRtt is { } fine)
+                srtt = fine;
             // RFC 8985 7.2: PTO = 2 SRTT, plus the peer's worst-case delayed ACK when one segment is
             // out. Not with RACK: its probe is a duplicate, which the peer acknowledges at once, so
             // probing a delayed ACK costs one segment and brings the ACK early.
@@ -729,12 +732,13 @@ public sealed class TcpConnection
             }
         }
 
-        if (ack > _sndUna)
+        bool newAck = ack > _sndUna;
+        if (newAck)
             OnNewAck(seg, now);
         else if (ack == _sndUna && seg.Payload.IsEmpty && !flags.Has(TcpFlags.Fin) && !windowChanged && _sndMax > _sndUna)
             OnDuplicateAck(now);
         if (RackOn && IsSynchronized)
-            RackOnAck(seg, now);
+            RackOnAck(seg, now, newAck);
 
         switch (State)
         {
@@ -901,7 +905,7 @@ public sealed class TcpConnection
     /// RACK-TLP's part of every ACK (RFC 8985 6.2): update the transmission record from the cumulative
     /// ACK and SACK blocks, act on a D-SACK, mark what is now lost, and enter recovery or feed PRR.
     /// </summary>
-    private void RackOnAck(in IncomingSegment seg, TimeSpan now)
+    private void RackOnAck(in IncomingSegment seg, TimeSpan now, bool newAck)
     {
         var sacks = seg.Options.Sacks;
         bool dsack = sacks.Length > 0 && IsDsack(sacks, seg.Acknowledgment);
@@ -916,6 +920,8 @@ public sealed class TcpConnection
         int delivered = _rack.OnAck(_sndUna, dsack ? sacks[1..] : sacks, echoSentBefore, now);
         if (dsack)
             OnDsack(sacks[0]);
+        if (newAck && _tlpArmed)
+            ArmRetransmitTimer(now); // OnNewAck armed the probe before this ACK's RTT sample
         RackDetectLoss(now, timer: false, delivered);
         if (delivered > 0 && _tlpProbes > 0 && _sndMax != _sndUna)
         {

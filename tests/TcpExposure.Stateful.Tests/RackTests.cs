@@ -181,7 +181,8 @@ public class RackTests
         Assert.That(h.OutTimed(), Is.EqualTo(new[] { (0.3, "P. 2001:3001(1000) ack 1 win 65535") }));
         Assert.That(h.Conn.NextDeadline, Is.EqualTo(TimeSpan.FromSeconds(0.7)), "second probe at 2 PTO");
         SackedUpTo(h, 1, 2001, 3001);          // the probe arrived: SACKed, not yet cumulatively acknowledged
-        Assert.That(h.Conn.NextDeadline, Is.EqualTo(TimeSpan.FromSeconds(0.55)), "probing starts over from one PTO");
+        Assert.That(h.Conn.RackState.SmoothedRtt, Is.EqualTo(TimeSpan.FromSeconds(0.05)), "the probe's SACK is RACK's first RTT sample");
+        Assert.That(h.Conn.NextDeadline, Is.EqualTo(TimeSpan.FromSeconds(0.45)), "probing starts over from one PTO (2 x RACK's SRTT)");
     }
 
     [Test]
@@ -316,5 +317,52 @@ public class KeepAliveTests
         var h = new ConnectionHarness(Plain);
         h.PassiveOpen();
         Assert.That(h.Conn.NextDeadline, Is.Null);
+    }
+
+    [Test]
+    public void SmoothedRtt_OneSamplePerAck_FromTheMostRecentlySentSegment()
+    {
+        var r = new Rack(16);
+        var t0 = TimeSpan.FromSeconds(1);
+        r.OnSent(1000u, 2000u, t0);
+        r.OnSent(2000u, 3000u, t0 + TimeSpan.FromMicroseconds(100));
+        r.OnSent(3000u, 4000u, t0 + TimeSpan.FromMicroseconds(200));
+        Assert.That(r.SmoothedRtt, Is.Null);
+        r.OnAck(2000u, [], null, t0 + TimeSpan.FromMicroseconds(300));
+        Assert.That(r.SmoothedRtt, Is.EqualTo(TimeSpan.FromMicroseconds(300)), "the first sample is taken as it is");
+        r.OnAck(4000u, [], null, t0 + TimeSpan.FromMicroseconds(1000));
+        // Two segments delivered, one sample: the newer one's 800 us (the older's 900 us includes
+        // the time the receiver held its ACK). SRTT = 7/8 300 + 1/8 800 us.
+        Assert.That(r.Rtt, Is.EqualTo(TimeSpan.FromMicroseconds(800)));
+        Assert.That(r.SmoothedRtt, Is.EqualTo(TimeSpan.FromMicroseconds(362.5)));
+        r.OnAck(4000u, [], null, t0 + TimeSpan.FromMicroseconds(2000));
+        Assert.That(r.SmoothedRtt, Is.EqualTo(TimeSpan.FromMicroseconds(362.5)), "an ACK that delivers nothing is no sample");
+    }
+
+    [Test]
+    public void SubMillisecondPath_ProbeTimeoutFollowsRackRtt_NotMillisecondTimestamps()
+    {
+        // Timestamps tick in milliseconds: on a 0.2 ms path every echo measures 0 ms, so SRTT from
+        // them is zero and a PTO from it would sit on the floor. RACK times transmissions: 2 x 0.2 ms.
+        var h = new ConnectionHarness(Plain with { Sack = true, Timestamps = true, TailLossProbe = true });
+        h.At(1.0);                                        // our timestamp clock reads 1000
+        h.Conn.Listen();
+        h.In("S", 0, options: Opts(mss: 1000, sackOk: true, ts: (1, 0)));
+        h.Out();
+        h.AdvanceTo(TimeSpan.FromSeconds(1) + TimeSpan.FromMicroseconds(200));
+        h.In(".", 1, ack: 1, options: Opts(ts: (2, 1000)));
+        Assert.That(h.Conn.State, Is.EqualTo(TcpState.Established));
+        h.Out();
+        h.Conn.Send(new byte[2 * 988], h.Now);            // two segments (MSS 1000 less 12 bytes of timestamps)
+        Assert.That(h.Out(), Has.Length.EqualTo(2));
+        h.AdvanceTo(TimeSpan.FromSeconds(1) + TimeSpan.FromMicroseconds(400));
+        h.In(".", 1, ack: 989, options: Opts(ts: (3, 1000)));    // the first segment; the second's ACK is held
+        Assert.That(h.Conn.RackState.SmoothedRtt, Is.EqualTo(TimeSpan.FromMicroseconds(200)));
+        var probeAt = TimeSpan.FromSeconds(1) + TimeSpan.FromMicroseconds(800);
+        Assert.That(h.Conn.NextDeadline, Is.EqualTo(probeAt), "PTO = 2 x 0.2 ms after the ACK (not the 0.25 ms floor)");
+        h.AdvanceTo(TimeSpan.FromSeconds(1.001));          // before a second probe (twice the PTO later)
+        var sent = h.OutRaw();
+        Assert.That(sent.Select(x => x.At), Is.EqualTo(new[] { probeAt }), "the probe, 300 ms before the RTO");
+        Assert.That(h.Conn.TailLossProbes, Is.EqualTo(1));
     }
 }
