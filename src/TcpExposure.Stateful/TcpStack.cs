@@ -317,6 +317,8 @@ public sealed class TcpStack : IAsyncDisposable
         }
     }
 
+    private static readonly TimeSpan MinTimerDue = TimeSpan.FromMilliseconds(1);
+
     /// <summary>Points the timer at the earliest connection deadline. Caller holds <see cref="Gate"/>.</summary>
     internal void ArmTimer()
     {
@@ -333,6 +335,11 @@ public sealed class TcpStack : IAsyncDisposable
             return;
         }
         var due = when - Now;
+        // The system provider's timers count whole milliseconds: a shorter positive due time would
+        // fire at once, find nothing due and re-arm, spinning until the deadline. Wait the
+        // millisecond instead (hosts that need finer timers pass PreciseTimeProvider).
+        if (ReferenceEquals(_time, TimeProvider.System) && due > TimeSpan.Zero && due < MinTimerDue)
+            due = MinTimerDue;
         _timer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
     }
 

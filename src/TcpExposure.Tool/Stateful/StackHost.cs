@@ -86,7 +86,7 @@ public sealed class StackHost : IAsyncDisposable
             EphemeralPortFirst = EphemeralFirst,
             EphemeralPortLast = EphemeralLast,
         };
-        var stack = new TcpStack(transport, address, options);
+        var stack = new TcpStack(transport, address, options, PreciseTimeProvider.Instance);
         var host = new StackHost(stack, transport, netns);
         stack.Start();
         return host;
