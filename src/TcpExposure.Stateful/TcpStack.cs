@@ -48,6 +48,7 @@ public sealed class TcpStack : IAsyncDisposable
     private readonly byte[] _localAddress;
     private readonly TcpStackOptions _options;
     private readonly Dictionary<ConnectionKey, Entry> _table = [];
+    private readonly List<Entry> _due = []; // OnTimer's scratch list
     private readonly Dictionary<ushort, TcpListener> _listeners = [];
     private readonly Channel<(byte[] Buffer, int Length)> _outgoing =
         Channel.CreateUnbounded<(byte[], int)>(new UnboundedChannelOptions { SingleReader = true });
@@ -302,16 +303,23 @@ public sealed class TcpStack : IAsyncDisposable
             _flushRequested = true; // flushed at the end of this section
             _armedFor = null;
             var now = Now;
-            List<Entry>? due = null;
+            // Collected first because AfterEvent may remove an entry from the table; the list is
+            // reused (Gate is held) so a firing allocates nothing.
             foreach (var e in _table.Values)
                 if (e.Connection.NextDeadline is { } d && d <= now)
-                    (due ??= []).Add(e);
-            if (due is not null)
-                foreach (var e in due)
+                    _due.Add(e);
+            try
+            {
+                foreach (var e in _due)
                 {
                     e.Connection.Poll(now);
                     AfterEvent(e);
                 }
+            }
+            finally
+            {
+                _due.Clear();
+            }
             ArmTimer();
             FlushOutput();
         }
