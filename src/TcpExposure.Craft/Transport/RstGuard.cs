@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace TcpExposure.Craft.Transport;
 
@@ -20,37 +19,26 @@ namespace TcpExposure.Craft.Transport;
 /// The rule is removed on <see cref="Dispose"/>, on normal exit, Ctrl-C, SIGTERM (through
 /// <see cref="CleanupRegistry"/>), and after a kill -9 by the next guard created in the same
 /// namespace, which deletes every tagged rule whose owner process is gone
-/// (<see cref="RemoveStale(string?)"/>). The rule is inserted at the top of OUTPUT so an earlier ACCEPT
+/// (<see cref="RemoveStale(string?)"/>; the rule is a <see cref="TaggedRule"/>). The rule is inserted at the top of OUTPUT so an earlier ACCEPT
 /// cannot shadow it.
 /// </remarks>
 public sealed class RstGuard : IDisposable
 {
     /// <summary>The prefix of every comment we put on a rule.</summary>
-    public const string TagPrefix = "tcpexposure:";
+    public const string TagPrefix = TaggedRule.TagPrefix;
 
     /// <summary>The firewall mark (SO_MARK) that exempts a packet from every guard: "tx".</summary>
     public const uint ExemptMark = 0x7478;
 
-    private static readonly HashSet<(string Netns, bool V6)> Swept = [];
-    private static int _counter;
-
-    private readonly string[] _ruleSpec;
-    private readonly string _program;
-    private readonly IDisposable _cleanup;
-    private readonly object _gate = new();
-    private bool _installed;
+    private readonly TaggedRule _rule;
+    private readonly Lock _gate = new();
     private bool _disposed;
 
-    private RstGuard(IPAddress address, int port, string? netns, string program, string comment, string[] ruleSpec)
+    private RstGuard(IPAddress address, int port, TaggedRule rule)
     {
         LocalAddress = address;
         LocalPort = port;
-        Namespace = netns;
-        Comment = comment;
-        _program = program;
-        _ruleSpec = ruleSpec;
-        // Registered before the rule exists, so a signal between the two cannot leak the rule.
-        _cleanup = CleanupRegistry.Register(Remove, $"RST guard {Describe()}");
+        _rule = rule;
     }
 
     /// <summary>The guarded local address (<see cref="IPAddress.Any"/>/<see cref="IPAddress.IPv6Any"/>: every address).</summary>
@@ -60,10 +48,10 @@ public sealed class RstGuard : IDisposable
     public int LocalPort { get; }
 
     /// <summary>The network namespace holding the rule; null for the current one.</summary>
-    public string? Namespace { get; }
+    public string? Namespace => _rule.Namespace;
 
     /// <summary>The rule's comment, unique to this guard: <c>tcpexposure:PID:START:rst:N</c>.</summary>
-    public string Comment { get; }
+    public string Comment => _rule.Comment;
 
     /// <summary>
     /// Adds the rule for <paramref name="localAddress"/>:<paramref name="localPort"/> in network
@@ -74,67 +62,24 @@ public sealed class RstGuard : IDisposable
     /// <exception cref="InvalidOperationException">iptables is missing or refused the rule.</exception>
     public static RstGuard Create(IPAddress localAddress, int localPort, string? netns = null)
     {
-        ArgumentNullException.ThrowIfNull(localAddress);
-        ArgumentOutOfRangeException.ThrowIfLessThan(localPort, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(localPort, 65535);
-        if (localAddress.IsIPv4MappedToIPv6)
-            localAddress = localAddress.MapToIPv4();
-        Privileges.Require("The RST guard (an iptables rule)", Capability.NetAdmin);
-        if (!string.IsNullOrEmpty(netns))
-        {
-            Privileges.Require($"An RST guard in network namespace '{netns}'", Capability.SysAdmin);
-            if (!NetworkNamespace.Exists(netns))
-                throw new InvalidOperationException($"Network namespace '{netns}' does not exist.");
-        }
-        bool v6 = localAddress.AddressFamily == AddressFamily.InterNetworkV6;
-        string program = ProgramFor(v6);
-        RemoveStaleOnce(netns, v6, program);
-
-        string comment = $"{TagPrefix}{ProcessIdentity.Current}:rst:{Interlocked.Increment(ref _counter)}";
-        var spec = new List<string> { "OUTPUT" };
-        if (!localAddress.Equals(IPAddress.Any) && !localAddress.Equals(IPAddress.IPv6Any))
-            spec.AddRange(["-s", localAddress.ToString()]);
-        spec.AddRange(["-p", "tcp", "--sport", localPort.ToString(CultureInfo.InvariantCulture),
-            "--tcp-flags", "RST", "RST", "-m", "mark", "!", "--mark", $"0x{ExemptMark:x}", "-m", "comment", "--comment", comment, "-j", "DROP"]);
-        var guard = new RstGuard(localAddress, localPort, string.IsNullOrEmpty(netns) ? null : netns, program, comment, [.. spec]);
-        try
-        {
-            guard.Install();
-        }
-        catch
-        {
-            guard.Dispose();
-            throw;
-        }
-        return guard;
+        localAddress = TaggedRule.CheckEndpoint(localAddress, localPort);
+        var match = new List<string>();
+        if (!TaggedRule.IsWildcard(localAddress))
+            match.AddRange(["-s", localAddress.ToString()]);
+        match.AddRange(["-p", "tcp", "--sport", localPort.ToString(CultureInfo.InvariantCulture), .. RstMatch]);
+        var rule = TaggedRule.Insert(localAddress.AddressFamily == AddressFamily.InterNetworkV6, "filter", "OUTPUT", match, "DROP",
+            "rst", "The RST guard", netns);
+        return new RstGuard(localAddress, localPort, rule);
     }
+
+    /// <summary>The match every guard adds after its address and port: RSTs not carrying <see cref="ExemptMark"/>.</summary>
+    public static IReadOnlyList<string> RstMatch { get; } = ["--tcp-flags", "RST", "RST", "-m", "mark", "!", "--mark", $"0x{ExemptMark:x}"];
 
     /// <summary>
     /// Packets (RSTs) the rule has dropped so far, read from the kernel's counters; -1 when the
     /// rule is not installed.
     /// </summary>
-    public long DroppedPackets
-    {
-        get
-        {
-            lock (_gate)
-            {
-                if (!_installed)
-                    return -1;
-                string listing = ExternalCommand.RunChecked(_program, ["-w", "-t", "filter", "-L", "OUTPUT", "-v", "-x", "-n"], Namespace);
-                foreach (var line in listing.Split('\n'))
-                {
-                    if (!line.Contains($"/* {Comment} */", StringComparison.Ordinal))
-                        continue;
-                    var first = line.AsSpan().TrimStart();
-                    int space = first.IndexOf(' ');
-                    if (space > 0 && long.TryParse(first[..space], NumberStyles.None, CultureInfo.InvariantCulture, out long packets))
-                        return packets;
-                }
-                return -1;
-            }
-        }
-    }
+    public long DroppedPackets => _rule.ReadPacketCount();
 
     /// <summary>
     /// Marks everything <paramref name="socket"/> sends with <see cref="ExemptMark"/> (SO_MARK,
@@ -156,7 +101,7 @@ public sealed class RstGuard : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            Remove();
+            _rule.Remove();
             return new Resume(this);
         }
     }
@@ -166,11 +111,11 @@ public sealed class RstGuard : IDisposable
     {
         lock (_gate)
             _disposed = true;
-        _cleanup.Dispose();
+        _rule.Dispose();
     }
 
     /// <summary>
-    /// Deletes every rule tagged <see cref="TagPrefix"/> in network namespace
+    /// Deletes every rule tagged <see cref="TagPrefix"/> in the filter table of network namespace
     /// <paramref name="netns"/> (null: the current one) whose owner process is gone: what a
     /// kill -9 left behind. Returns how many rules it deleted.
     /// </summary>
@@ -181,7 +126,7 @@ public sealed class RstGuard : IDisposable
         {
             string? program = ExternalCommand.Find(v6 ? "ip6tables" : "iptables");
             if (program is not null)
-                removed += RemoveStale(netns, program);
+                removed += TaggedRule.RemoveStale(program, "filter", netns);
         }
         return removed;
     }
@@ -189,103 +134,9 @@ public sealed class RstGuard : IDisposable
     /// <summary>Every rule line (<c>-A CHAIN ...</c>) tagged by us in the filter table, for diagnostics and tests.</summary>
     public static IReadOnlyList<string> ListTagged(string? netns = null, bool ipv6 = false)
     {
-        string program = ProgramFor(ipv6);
+        string program = TaggedRule.ProgramFor(ipv6, "The RST guard");
         return ExternalCommand.RunChecked(program, ["-w", "-t", "filter", "-S"], netns)
             .Split('\n').Where(l => l.Contains(TagPrefix, StringComparison.Ordinal)).ToArray();
-    }
-
-    private static string ProgramFor(bool v6) => v6
-        ? ExternalCommand.Require("ip6tables", "iptables", "The RST guard for IPv6")
-        : ExternalCommand.Require("iptables", "iptables", "The RST guard");
-
-    private static void RemoveStaleOnce(string? netns, bool v6, string program)
-    {
-        lock (Swept)
-        {
-            if (!Swept.Add((netns ?? "", v6)))
-                return;
-        }
-        RemoveStale(netns, program);
-    }
-
-    private static int RemoveStale(string? netns, string program)
-    {
-        var listing = ExternalCommand.Run(program, ["-w", "-t", "filter", "-S"], netns);
-        if (!listing.Succeeded)
-            return 0;
-        int removed = 0;
-        foreach (var line in listing.StandardOutput.Split('\n'))
-        {
-            if (!line.StartsWith("-A ", StringComparison.Ordinal))
-                continue;
-            var tokens = Tokenize(line);
-            int c = tokens.IndexOf("--comment");
-            if (c < 0 || c + 1 >= tokens.Count || !tokens[c + 1].StartsWith(TagPrefix, StringComparison.Ordinal))
-                continue;
-            if (ProcessIdentity.IsOwnerAlive(tokens[c + 1][TagPrefix.Length..]))
-                continue;
-            tokens[0] = "-D";
-            if (ExternalCommand.Run(program, ["-w", "-t", "filter", .. tokens], netns).Succeeded)
-                removed++;
-        }
-        return removed;
-    }
-
-    /// <summary>Splits an <c>iptables -S</c> line into arguments, honouring its double quotes.</summary>
-    internal static List<string> Tokenize(string line)
-    {
-        var tokens = new List<string>();
-        var current = new StringBuilder();
-        bool quoted = false, any = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char ch = line[i];
-            if (quoted)
-            {
-                if (ch == '\\' && i + 1 < line.Length) current.Append(line[++i]);
-                else if (ch == '"') quoted = false;
-                else current.Append(ch);
-            }
-            else if (ch == '"') { quoted = true; any = true; }
-            else if (char.IsWhiteSpace(ch))
-            {
-                if (any || current.Length > 0) tokens.Add(current.ToString());
-                current.Clear();
-                any = false;
-            }
-            else current.Append(ch);
-        }
-        if (any || current.Length > 0)
-            tokens.Add(current.ToString());
-        return tokens;
-    }
-
-    private void Install()
-    {
-        lock (_gate)
-        {
-            if (_installed)
-                return;
-            ExternalCommand.RunChecked(_program, ["-w", "-t", "filter", "-I", .. _ruleSpec], Namespace);
-            _installed = true;
-        }
-    }
-
-    private void Remove()
-    {
-        lock (_gate)
-        {
-            if (!_installed)
-                return;
-            _installed = false;
-            // The namespace may already be gone (its test network was torn down first): then so is the rule.
-            if (Namespace is not null && !NetworkNamespace.Exists(Namespace))
-                return;
-            var result = ExternalCommand.Run(_program, ["-w", "-t", "filter", "-D", .. _ruleSpec], Namespace);
-            if (!result.Succeeded && !result.StandardError.Contains("does a matching rule exist", StringComparison.OrdinalIgnoreCase) &&
-                !result.StandardError.Contains("No chain/target/match", StringComparison.OrdinalIgnoreCase))
-                throw new InvalidOperationException($"Cannot remove the RST guard rule {Describe()}: {result.StandardError.Trim()}");
-        }
     }
 
     private string Describe() =>
@@ -306,7 +157,7 @@ public sealed class RstGuard : IDisposable
             lock (guard._gate)
             {
                 if (!guard._disposed)
-                    guard.Install();
+                    guard._rule.Install();
             }
         }
     }

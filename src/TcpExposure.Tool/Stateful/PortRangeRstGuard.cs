@@ -7,71 +7,29 @@ namespace TcpExposure.Tool.Stateful;
 
 /// <summary>
 /// Like <see cref="RstGuard"/> but for a range of source ports (the ephemeral ports of our active
-/// opens, which the kernel knows nothing about). Tagged like every guard, so
-/// <see cref="RstGuard.RemoveStale(string?)"/> deletes what a killed process left, and removed on
-/// dispose, exit and signals through <see cref="CleanupRegistry"/>.
+/// opens, which the kernel knows nothing about). A <see cref="TaggedRule"/>: what a killed process
+/// left is deleted by the next one, and the rule is removed on dispose, exit and signals.
 /// </summary>
 public sealed class PortRangeRstGuard : IDisposable
 {
-    private static int _counter;
-    private readonly string _program;
-    private readonly string? _netns;
-    private readonly string[] _spec;
-    private readonly IDisposable _cleanup;
-    private readonly object _gate = new();
-    private bool _installed;
+    private readonly TaggedRule _rule;
 
-    private PortRangeRstGuard(string program, string? netns, string[] spec, string description)
-    {
-        _program = program;
-        _netns = netns;
-        _spec = spec;
-        _cleanup = CleanupRegistry.Register(Remove, description);
-    }
+    private PortRangeRstGuard(TaggedRule rule) => _rule = rule;
 
+    /// <summary>Drops the kernel's RSTs from <paramref name="address"/> ports <paramref name="first"/> to <paramref name="last"/>.</summary>
     public static PortRangeRstGuard Create(IPAddress address, int first, int last, string? netns)
     {
-        Privileges.Require("The RST guard (an iptables rule)", Capability.NetAdmin);
-        bool v6 = address.AddressFamily == AddressFamily.InterNetworkV6;
-        string program = ExternalCommand.Require(v6 ? "ip6tables" : "iptables", "iptables", "The RST guard");
-        RstGuard.RemoveStale(netns);
-        string comment = $"{RstGuard.TagPrefix}{ProcessIdentity.Current}:rst-range:{Interlocked.Increment(ref _counter)}";
-        string[] spec =
+        address = TaggedRule.CheckEndpoint(address, first);
+        TaggedRule.CheckEndpoint(address, last);
+        string[] match =
         [
-            "OUTPUT", "-s", address.ToString(), "-p", "tcp", "--sport",
-            string.Create(CultureInfo.InvariantCulture, $"{first}:{last}"),
-            "--tcp-flags", "RST", "RST", "-m", "mark", "!", "--mark", $"0x{RstGuard.ExemptMark:x}",
-            "-m", "comment", "--comment", comment, "-j", "DROP",
+            "-s", address.ToString(), "-p", "tcp", "--sport", string.Create(CultureInfo.InvariantCulture, $"{first}:{last}"),
+            .. RstGuard.RstMatch,
         ];
-        var guard = new PortRangeRstGuard(program, netns, spec, $"RST guard {address}:{first}-{last}");
-        try
-        {
-            lock (guard._gate)
-            {
-                ExternalCommand.RunChecked(program, ["-w", "-t", "filter", "-I", .. spec], netns);
-                guard._installed = true;
-            }
-        }
-        catch
-        {
-            guard.Dispose();
-            throw;
-        }
-        return guard;
+        return new PortRangeRstGuard(TaggedRule.Insert(address.AddressFamily == AddressFamily.InterNetworkV6, "filter", "OUTPUT", match, "DROP",
+            "rst-range", "The RST guard", netns));
     }
 
-    private void Remove()
-    {
-        lock (_gate)
-        {
-            if (!_installed)
-                return;
-            _installed = false;
-            if (_netns is not null && !NetworkNamespace.Exists(_netns))
-                return;
-            ExternalCommand.Run(_program, ["-w", "-t", "filter", "-D", .. _spec], _netns);
-        }
-    }
-
-    public void Dispose() => _cleanup.Dispose();
+    /// <summary>Removes the rule now.</summary>
+    public void Dispose() => _rule.Dispose();
 }

@@ -6,7 +6,7 @@ public class RstGuardParsingTests
 {
     [Test]
     public void TokenizeHonoursQuotes() =>
-        Assert.That(RstGuard.Tokenize("-A OUTPUT -m comment --comment \"tcpexposure:1:2 x\" -j DROP"),
+        Assert.That(TaggedRule.Tokenize("-A OUTPUT -m comment --comment \"tcpexposure:1:2 x\" -j DROP"),
             Is.EqualTo(new[] { "-A", "OUTPUT", "-m", "comment", "--comment", "tcpexposure:1:2 x", "-j", "DROP" }));
 
     [Test]

@@ -81,6 +81,24 @@ public class RstGuardTests
     }
 
     [Test]
+    public void IngressDropRuleSweepsTheRawTableAndRemovesItsOwnRule()
+    {
+        using var p = Process.Start(new ProcessStartInfo("true"))!;
+        p.WaitForExit();
+        string dead = $"{TaggedRule.TagPrefix}{p.Id}:{12345}:drop:1";
+        _ns!.Exec("iptables", "-w", "-t", "raw", "-I", "PREROUTING", "-p", "tcp", "--dport", "9", "-m", "comment", "--comment", dead, "-j", "DROP");
+        string RawRules() => ExternalCommand.RunChecked("iptables", ["-w", "-t", "raw", "-S", "PREROUTING"], _ns.Name);
+        Assert.That(RawRules(), Does.Contain(dead));
+        using (TcpExposure.Responder.Hosting.IngressDropRule.Create(IPAddress.Parse("127.0.0.1"), 8080, _ns.Name))
+        {
+            string rules = RawRules();
+            Assert.That(rules, Does.Not.Contain(dead), "the killed owner's rule is swept");
+            Assert.That(rules, Does.Contain("-d 127.0.0.1/32 -p tcp -m tcp --dport 8080").And.Contain(":drop:"));
+        }
+        Assert.That(RawRules(), Does.Not.Contain(TaggedRule.TagPrefix));
+    }
+
+    [Test]
     public void BadArgumentsAndMissingNamespaceFailClearly()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => RstGuard.Create(IPAddress.Loopback, 0));
