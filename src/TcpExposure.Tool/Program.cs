@@ -9,6 +9,9 @@ public static class Program
     /// <summary>Exit codes: 0 success, 1 failure, 2 bad usage.</summary>
     public static int Main(string[] args)
     {
+        // A crash skips ProcessExit, where the clean-up registry removes our iptables rules and
+        // namespaces; an unhandled exception on any thread runs it first.
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => TcpExposure.Craft.Transport.CleanupRegistry.RunAll();
         var parser = new Parser(s =>
         {
             s.HelpWriter = null;
@@ -18,7 +21,7 @@ public static class Program
         });
         var result = parser.ParseArguments(args, CommandRegistry.Verbs);
         return result.MapResult(
-            (ICommand cmd) => CommandRunner.Run(cmd),
+            (ICommand cmd) => CommandRunner.Run(cmd, result),
             errors => CommandRunner.Usage(result, errors));
     }
 }

@@ -89,7 +89,7 @@ public static class Privileges
         Capability.SysAdmin =>
             $"{what} needs CAP_SYS_ADMIN (network namespaces): run as root.",
         _ =>
-            $"{what} needs {Name(capability)}: run as root or grant it with `sudo setcap cap_net_raw,cap_net_admin+ep $(which dotnet)`.",
+            $"{what} needs {Name(capability)}: run as root or grant it with `sudo setcap cap_net_raw,cap_net_admin+ep $(readlink -f $(which dotnet))`.",
     };
 
     /// <summary>The kernel's name of <paramref name="capability"/>, e.g. CAP_NET_RAW.</summary>

@@ -165,10 +165,20 @@ public sealed class RawSocketTransport : IPacketBatchTransport
 
     private static void BindToDevice(Socket s, string ifname)
     {
-        Span<byte> name = stackalloc byte[16];
+        if (!NetworkInterfaceName.IsValid(ifname))
+            throw new ArgumentException($"'{ifname}' is not an interface name (1 to {NetworkInterfaceName.MaxLength} characters, no '/', ':' or white space).", nameof(ifname));
+        Span<byte> name = stackalloc byte[NetworkInterfaceName.MaxLength + 1];
         name.Clear();
-        int n = System.Text.Encoding.ASCII.GetBytes(ifname, name[..15]);
-        s.SetRawSocketOption(Native.SolSocket, Native.SoBindToDevice, name[..(n + 1)]);
+        int n = System.Text.Encoding.ASCII.GetBytes(ifname, name[..NetworkInterfaceName.MaxLength]);
+        try
+        {
+            s.SetRawSocketOption(Native.SolSocket, Native.SoBindToDevice, name[..(n + 1)]);
+        }
+        catch (SocketException e)
+        {
+            // ENODEV, which .NET reports as an unknown socket error: the name is valid, the interface is not here.
+            throw new InvalidOperationException($"Cannot bind to interface '{ifname}': there is no such interface in this network namespace (see `ip link`).", e);
+        }
     }
 
     private static Socket OpenCapture(RawSocketTransportOptions options)

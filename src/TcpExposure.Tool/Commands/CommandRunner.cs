@@ -1,12 +1,19 @@
 using CommandLine;
 using CommandLine.Text;
+using TcpExposure.Craft.Transport;
 
 namespace TcpExposure.Tool.Commands;
 
 /// <summary>Runs a verb and maps failures to exit codes and one-sentence errors on stderr.</summary>
 public static class CommandRunner
 {
-    public static int Run(ICommand command)
+    /// <summary>
+    /// Runs <paramref name="command"/>: a <see cref="UsageException"/> prints the message and the
+    /// verb's usage (from <paramref name="parsed"/>) and exits 2; an expected failure (I/O, a
+    /// refused socket operation, a bad state) prints its message and exits 1; anything else is a
+    /// bug, printed whole, exit 1, after the clean-up registry has removed what we installed.
+    /// </summary>
+    public static int Run(ICommand command, ParserResult<object>? parsed = null)
     {
         try
         {
@@ -15,7 +22,11 @@ public static class CommandRunner
         catch (UsageException e)
         {
             Console.Error.WriteLine($"tcpexposure: {e.Message}");
-            Console.Error.WriteLine("Run 'tcpexposure help' or 'tcpexposure VERB --help' for usage.");
+            string verb = command.GetType().GetCustomAttributes(typeof(VerbAttribute), false).OfType<VerbAttribute>().FirstOrDefault()?.Name ?? "VERB";
+            if (parsed is not null)
+                Console.Error.WriteLine(VerbHelp(parsed, verb));
+            else
+                Console.Error.WriteLine($"Run 'tcpexposure {verb} --help' for usage.");
             return 2;
         }
         catch (Exception e) when (e is UnauthorizedAccessException or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied })
@@ -23,11 +34,28 @@ public static class CommandRunner
             Console.Error.WriteLine($"tcpexposure: {e.Message}");
             return 1;
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or FormatException)
+        catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or FormatException
+            or System.Net.Sockets.SocketException or TimeoutException)
         {
             Console.Error.WriteLine($"tcpexposure: {e.Message}");
             return 1;
         }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"tcpexposure: unexpected error (a bug; please report it with this text): {e}");
+            return 1;
+        }
+    }
+
+    /// <summary>The usage of the verb that was parsed: its examples and options, without a heading.</summary>
+    private static string VerbHelp(ParserResult<object> parsed, string verb)
+    {
+        var h = new HelpText { Heading = $"Usage of 'tcpexposure {verb}':", Copyright = "", AddDashesToOption = true, AdditionalNewLineAfterOption = false };
+        string examples = HelpText.RenderUsageText(parsed);
+        if (examples.Length > 0)
+            h.AddPreOptionsLine(examples);
+        h.AddOptions(parsed);
+        return h;
     }
 
     public static int Usage<T>(ParserResult<T> result, IEnumerable<Error> errors)

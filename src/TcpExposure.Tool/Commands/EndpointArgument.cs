@@ -15,7 +15,7 @@ internal static class EndpointArgument
         if (colon < 0 || (v6Bracketed && !text[..colon].EndsWith(']')) || (!v6Bracketed && text.IndexOf(':') != colon))
             throw new UsageException($"{option} '{text}' is not ADDRESS:PORT (write IPv6 as [2001:db8::1]:80).");
         string host = v6Bracketed ? text[1..(colon - 1)] : text[..colon];
-        if (!IPAddress.TryParse(host, out var address))
+        if (!AddressArgument.TryParse(host, out var address))
             throw new UsageException($"{option} '{text}': '{host}' is not an IP address.");
         if (!ushort.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out ushort port))
             throw new UsageException($"{option} '{text}': the port must be a number from 0 to 65535.");

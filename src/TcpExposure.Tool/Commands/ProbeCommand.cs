@@ -46,7 +46,7 @@ public sealed class ProbeCommand : ICommand
 
     public int Execute()
     {
-        if (!IPAddress.TryParse(Host, out var address))
+        if (!AddressArgument.TryParse(Host, out var address))
             throw new UsageException($"HOST '{Host}' is not an IPv4 or IPv6 address.");
         if (Port is < 1 or > 65535)
             throw new UsageException($"PORT must be from 1 to 65535, not {Port}.");

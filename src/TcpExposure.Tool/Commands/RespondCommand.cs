@@ -69,10 +69,10 @@ public sealed class RespondCommand : ICommand
         if (Tx is not ("link" or "raw"))
             throw new UsageException($"--tx must be link or raw, not '{Tx}'.");
         IPAddress? address = null;
-        if (Address is not null && !IPAddress.TryParse(Address, out address))
+        if (Address is not null && !AddressArgument.TryParse(Address, out address))
             throw new UsageException($"--addr '{Address}' is not an IPv4 or IPv6 address.");
         IPAddress? peer = null;
-        if (Peer is not null && !IPAddress.TryParse(Peer, out peer))
+        if (Peer is not null && !AddressArgument.TryParse(Peer, out peer))
             throw new UsageException($"--peer '{Peer}' is not an IPv4 or IPv6 address.");
         if (Via == "pcap" && peer is null)
             throw new UsageException("--via pcap needs --peer ADDRESS (an address the answers go toward) to pick the interface and next hop.");

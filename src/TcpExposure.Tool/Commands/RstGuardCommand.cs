@@ -34,8 +34,9 @@ public sealed class RstGuardCommand : ICommand
 
     public int Execute()
     {
-        if (!IPEndPoint.TryParse(Local, out var endpoint) || endpoint.Port == 0)
-            throw new UsageException($"--local '{Local}' is not an ADDRESS:PORT with a port from 1 to 65535.");
+        var endpoint = EndpointArgument.Parse(Local, "--local");
+        if (endpoint.Port == 0)
+            throw new UsageException($"--local '{Local}': the port must be from 1 to 65535.");
         if (Duration is { } d && (double.IsNaN(d) || d <= 0 || d > int.MaxValue / 1000.0))
             throw new UsageException($"--duration must be a positive number of seconds, not {d}.");
         if (Netns is not null && !NetworkNamespace.IsValidName(Netns))

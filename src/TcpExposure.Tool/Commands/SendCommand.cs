@@ -67,14 +67,20 @@ public sealed class SendCommand : ICommand
         return ExecuteAsync().GetAwaiter().GetResult();
     }
 
+    private const double MaxSeconds = 86_400; // a day: longer is a typo, and TimeSpan has limits
+
     private void Validate()
     {
         if (Via is not ("raw" or "pcap"))
             throw new UsageException($"--via must be raw or pcap, not '{Via}'.");
-        if (Timeout < 0 || double.IsNaN(Timeout))
-            throw new UsageException("--timeout must be zero or more seconds.");
-        if (Delay < 0 || double.IsNaN(Delay))
-            throw new UsageException("--delay must be zero or more seconds.");
+        if (double.IsNaN(Timeout) || Timeout is < 0 or > MaxSeconds)
+            throw new UsageException($"--timeout must be from 0 to {MaxSeconds} seconds.");
+        if (double.IsNaN(Delay) || Delay is < 0 or > MaxSeconds)
+            throw new UsageException($"--delay must be from 0 to {MaxSeconds} seconds.");
+        if (Netns is not null && !NetworkNamespace.IsValidName(Netns))
+            throw new UsageException($"--netns '{Netns}' is not a valid network namespace name.");
+        if (Interface is not null && !NetworkInterfaceName.IsValid(Interface))
+            throw new UsageException($"--iface '{Interface}' is not an interface name (1 to 15 characters, no '/', ':' or white space).");
         if (Count < 0) throw new UsageException("--count must be zero or more.");
         if (Rate < 0 || double.IsNaN(Rate)) throw new UsageException("--rate must be zero or more packets per second.");
         if (!Segments.Any() && !Hex.Any())
@@ -152,7 +158,7 @@ public sealed class SendCommand : ICommand
         if (Netns is not null && !NetworkNamespace.Exists(Netns))
             throw new IOException($"Network namespace '{Netns}' does not exist (see `ip netns list`).");
         if (!FlowKey.TryRead(first.Span, out var key) && Via == "pcap" && Interface is null)
-            throw new ArgumentException("With --via pcap, a packet that is not TCP needs --iface.");
+            throw new UsageException("With --via pcap, a packet that is not TCP needs --iface.");
         if (Via == "raw")
         {
             // Our own packets carry the guard's exempt mark, so a crafted RST still leaves (SO_MARK needs CAP_NET_ADMIN).
@@ -213,7 +219,7 @@ public sealed class SendCommand : ICommand
         {
             if (s.StartsWith(':') && int.TryParse(s.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out int p))
                 port = p;
-            else if (IPAddress.TryParse(s, out var a) && !s.Contains("]:", StringComparison.Ordinal) && (a.AddressFamily == AddressFamily.InterNetworkV6 || !s.Contains(':')))
+            else if (AddressArgument.TryParse(s, out var a) && !s.Contains("]:", StringComparison.Ordinal) && (a.AddressFamily == AddressFamily.InterNetworkV6 || !s.Contains(':')))
                 address = a;
             else
             {

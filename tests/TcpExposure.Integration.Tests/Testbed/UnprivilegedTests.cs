@@ -41,6 +41,6 @@ public class UnprivilegedTests
     {
         var (code, stderr) = RunAsNobody("rst-guard", "--local", "127.0.0.1:9", "--duration", "1");
         Assert.That(code, Is.EqualTo(1), stderr);
-        Assert.That(stderr, Is.EqualTo("tcpexposure: The RST guard (an iptables rule) needs CAP_NET_ADMIN: run as root or grant it with `sudo setcap cap_net_raw,cap_net_admin+ep $(which dotnet)`."));
+        Assert.That(stderr, Is.EqualTo("tcpexposure: The RST guard (an iptables rule) needs CAP_NET_ADMIN: run as root or grant it with `sudo setcap cap_net_raw,cap_net_admin+ep $(readlink -f $(which dotnet))`."));
     }
 }
