@@ -62,12 +62,13 @@ internal readonly ref struct IncomingOptions
         };
     }
 
-    // Kind 30 length 14 is either the draft MP_CAPABLE or an RFC 8684 DSS (mapping, no ack, no checksum).
+    // Kind 30 length 14 is either the draft MP_CAPABLE or an RFC 8684 DSS (mapping, no ack, no
+    // checksum) or REMOVE_ADDR with 11 IDs: the same rule as the codec's TcpOptionParser.
     private static bool IsLegacyCapable(ReadOnlySpan<byte> data, MptcpDialect dialect) => dialect switch
     {
         MptcpDialect.Legacy => true,
         MptcpDialect.Rfc8684 => false,
-        _ => data[0] >> 4 != 2,
+        _ => (MptcpSubtype)(data[0] >> 4) is not (MptcpSubtype.Dss or MptcpSubtype.RemoveAddr),
     };
 
     // RFC 8684 3.3: subtype|reserved, reserved|F|m|M|a|A, [data ack 4/8], [DSN 4/8, subflow seq 4, data-level length 2, checksum 2?].

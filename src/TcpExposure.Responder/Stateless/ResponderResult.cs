@@ -7,13 +7,13 @@ public enum ResponderVerdict : byte
     Answered,
     /// <summary>Not an IPv4/IPv6 packet carrying TCP.</summary>
     NotTcp,
-    /// <summary>The IP or TCP header is cut off, the data offset is impossible, or the IP length runs past the bytes.</summary>
+    /// <summary>The IP or TCP header is cut off, the data offset is impossible, or the IP length runs past the bytes or is shorter than the headers.</summary>
     Malformed,
     /// <summary>Addressed to another address.</summary>
     OtherAddress,
     /// <summary>Addressed to another port.</summary>
     OtherPort,
-    /// <summary>The TCP checksum is wrong (with <see cref="ResponderConfig.VerifyChecksum"/>).</summary>
+    /// <summary>The TCP or IPv4 header checksum is wrong (with <see cref="ResponderConfig.VerifyChecksum"/>).</summary>
     BadChecksum,
     /// <summary>An RST: never answered.</summary>
     Reset,

@@ -58,7 +58,9 @@ public static class StatelessResponder
         // the payload length, and so the ack, would be a guess.
         if (tcp.OffsetProblem != DataOffsetProblem.None)
             return new(ResponderVerdict.Malformed);
-        if (incoming.LengthMismatch && IpDeclaredLength(in incoming) > incoming.Bytes.Length)
+        // A declared length shorter than the headers it must hold is as impossible as one past the bytes.
+        if (incoming.LengthMismatch && (IpDeclaredLength(in incoming) > incoming.Bytes.Length
+                || IpDeclaredLength(in incoming) < incoming.TransportOffset + TcpHeaderView.MinLength))
             return new(ResponderVerdict.Malformed);
         if (config.AddressFamily != AddressFamily.Unspecified)
         {
@@ -73,7 +75,8 @@ public static class StatelessResponder
             return new(ResponderVerdict.Reset);
         if (incoming.Ttl == 1)
             return new(ResponderVerdict.TtlOne);
-        if (config.VerifyChecksum && !incoming.TcpChecksumValid)
+        // A host's IP layer drops an IPv4 header with a bad checksum before TCP sees it; so do we.
+        if (config.VerifyChecksum && (!incoming.TcpChecksumValid || (!incoming.IsIpv6 && !incoming.Ipv4.ChecksumValid)))
             return new(ResponderVerdict.BadChecksum);
         var payload = tcp.Payload;
         bool syn = (flags & TcpFlags.Syn) != 0;

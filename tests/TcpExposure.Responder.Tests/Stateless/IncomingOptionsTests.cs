@@ -40,6 +40,16 @@ public sealed class IncomingOptionsTests
     }
 
     [Test]
+    public void ARemoveAddrOfElevenIdsIsNotTakenForLegacyMpCapable()
+    {
+        // 14 bytes like the draft MP_CAPABLE; the responder and the codec must read it alike.
+        byte[] space = [30, 14, 0x40, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+        Assert.That(TcpOptionParser.Parse(space, MptcpDialect.Auto).Single(), Is.InstanceOf<RemoveAddrOption>());
+        Assert.That(IncomingOptions.Read(space, MptcpDialect.Auto).HasLegacyMpCapable, Is.False);
+        Assert.That(IncomingOptions.Read(space, MptcpDialect.Legacy).HasLegacyMpCapable, Is.True);
+    }
+
+    [Test]
     public void TwoMptcpOptionsAreBothRead()
     {
         // An RFC MP_CAPABLE (20 bytes) and a DSS mapping (14) share the space.

@@ -21,22 +21,23 @@ public sealed class MalformedFloodTests
             p[32] = (byte)(off << 4);
             list.Add(p);
         }
-        // Option lengths 0, 1, 255 and a kind with no length byte.
+        // Option lengths 0, 1, 255 and a kind with no length byte, with a correct TCP checksum so
+        // that they get past the checksum check to the option parser.
         foreach (byte len in new byte[] { 0, 1, 255, 3, 11 })
         {
             var p = Copy();
             p[40] = TcpOptionKind.Timestamps;
             p[41] = len;
-            list.Add(p);
+            list.Add(FixTcpChecksum(p));
             var q = Copy();
             q[40] = TcpOptionKind.Mptcp;
             q[41] = len;
-            list.Add(q);
+            list.Add(FixTcpChecksum(q));
         }
         var noLen = Copy();
         noLen.AsSpan(40, 12).Fill(1);
         noLen[51] = 30;
-        list.Add(noLen);
+        list.Add(FixTcpChecksum(noLen));
         // Truncated at every length.
         for (int n = 0; n < good.Length; n++)
             list.Add(good[..n]);
@@ -57,6 +58,64 @@ public sealed class MalformedFloodTests
             list.Add(p);
         }
         return list;
+    }
+
+    internal const int OptionCases = 11; // the option-length packets above, after the 16 data offsets
+
+    /// <summary>Recomputes the TCP checksum of an IPv4 packet with a 20-byte IP header.</summary>
+    private static byte[] FixTcpChecksum(byte[] p)
+    {
+        var tcp = p.AsSpan(20);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], 0);
+        BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], Checksum.ComputeTransport(
+            Checksum.PseudoHeaderSumV4(p.AsSpan(12, 4), p.AsSpan(16, 4), 6, tcp.Length), tcp));
+        return p;
+    }
+
+    [Test]
+    public void BrokenOptionsReachTheOptionParserAndStillGetAnAnswer()
+    {
+        // The responder answers data whatever its options (an unreadable one is skipped, the
+        // ones before it kept): the legacy tool echoed what it could read.
+        var output = new byte[2048];
+        foreach (var p in MalformedPackets().Skip(16).Take(OptionCases))
+        {
+            Assert.That(PacketView.TryParse(p, out var v), Is.EqualTo(PacketStatus.Tcp));
+            Assert.That(v.TcpChecksumValid, Is.True, "the case must get past the checksum check");
+            var r = StatelessResponder.Respond(p, output, Config);
+            Assert.That(r.Verdict, Is.EqualTo(ResponderVerdict.Answered), Convert.ToHexString(p));
+            Assert.That(PacketView.TryParse(output.AsSpan(0, r.FirstLength), out var answer), Is.EqualTo(PacketStatus.Tcp));
+            Assert.That(answer.TcpChecksumValid, Is.True);
+        }
+    }
+
+    [TestCase((ushort)0)]
+    [TestCase((ushort)19)]
+    [TestCase((ushort)39)]
+    public void AnIpLengthShorterThanTheHeadersIsMalformed(ushort total)
+    {
+        var p = Seg(TcpFlags.Syn, 5, 0).ToArray();
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), total);
+        FixIpChecksum(p);
+        Assert.That(StatelessResponder.Respond(p, new byte[2048], Config).Verdict, Is.EqualTo(ResponderVerdict.Malformed));
+    }
+
+    [Test]
+    public void ABadIpHeaderChecksumIsNotAnswered()
+    {
+        var p = Seg(TcpFlags.Syn, 5, 0).ToArray();
+        p[10] ^= 0x55;
+        var output = new byte[2048];
+        Assert.That(StatelessResponder.Respond(p, output, Config).Verdict, Is.EqualTo(ResponderVerdict.BadChecksum));
+        Assert.That(StatelessResponder.Respond(p, output, new ResponderConfig { Port = Config.Port, Address = Config.Address, VerifyChecksum = false }).Verdict, Is.EqualTo(ResponderVerdict.Answered));
+        p[10] ^= 0x55;
+        Assert.That(StatelessResponder.Respond(p, output, Config).Verdict, Is.EqualTo(ResponderVerdict.Answered));
+    }
+
+    private static void FixIpChecksum(byte[] p)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(10), 0);
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(10), Checksum.Compute(p.AsSpan(0, 20)));
     }
 
     [Test]
