@@ -5,7 +5,7 @@ namespace TcpExposure.Responder.Middlebox;
 /// <summary>What a <see cref="MiddleboxForwarder"/> did so far.</summary>
 public sealed class MiddleboxCounters
 {
-    internal long ReceivedToServer, ReceivedToClient, SentToServer, SentToClient, TtlExpired, SendFailures, Unparsable, PassedThrough;
+    internal long ReceivedToServer, ReceivedToClient, SentToServer, SentToClient, TtlExpired, SendFailures, Unparsable, PassedThrough, Faults;
 
     /// <summary>TCP segments taken from the left interface (toward the server).</summary>
     public long Received(MiddleboxDirection d) => Interlocked.Read(ref d == MiddleboxDirection.ToServer ? ref ReceivedToServer : ref ReceivedToClient);
@@ -22,9 +22,12 @@ public sealed class MiddleboxCounters
     /// <summary>Sends the kernel refused.</summary>
     public long Failures => Interlocked.Read(ref SendFailures);
 
+    /// <summary>Segments dropped because handling them threw (a bug in a behaviour; the box keeps forwarding).</summary>
+    public long Errors => Interlocked.Read(ref Faults);
+
     /// <summary>One line for logs and the end of <c>tcpexposure middlebox</c>.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"toward srv {Received(MiddleboxDirection.ToServer)} in / {Sent(MiddleboxDirection.ToServer)} out; " +
         $"toward cli {Received(MiddleboxDirection.ToClient)} in / {Sent(MiddleboxDirection.ToClient)} out; " +
-        $"{PassedUnparsed} passed untouched, {Expired} TTL expired, {Failures} send failures");
+        $"{PassedUnparsed} passed untouched, {Expired} TTL expired, {Failures} send failures, {Errors} dropped on errors");
 }

@@ -183,7 +183,16 @@ public sealed class MiddleboxForwarder : IAsyncDisposable
             {
                 return;
             }
-            Handle(buffer.AsSpan(0, received.Length), direction);
+            try
+            {
+                Handle(buffer.AsSpan(0, received.Length), direction);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One segment a behaviour cannot take (a bug) must not stop the box: it is dropped and counted.
+                Interlocked.Increment(ref Counters.Faults);
+                _options.Log?.Invoke($"middlebox: dropped a segment on an error: {e.GetType().Name}: {e.Message}");
+            }
         }
     }
 

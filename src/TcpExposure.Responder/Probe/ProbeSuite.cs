@@ -67,8 +67,8 @@ public sealed class ProbeSuite
                 throw new ArgumentException($"Unknown probe test '{t}'. Tests: {string.Join(", ", All)}.");
         var source = options.Source ?? NetworkNamespace.Run(options.Netns, () => Routes.SourceAddressFor(options.Target.Address));
         var suite = new ProbeSuite(transport, options, source);
-        var started = DateTimeOffset.UtcNow;
-        var clock = Stopwatch.StartNew();
+        var started = options.Time.GetUtcNow();
+        long clock = options.Time.GetTimestamp();
         var results = new Dictionary<string, ProbeResult>();
         string? stopped = null;
         try
@@ -97,7 +97,7 @@ public sealed class ProbeSuite
         }
         var ordered = All.Where(results.ContainsKey).Select(t => results[t]).ToList();
         return new ProbeReport(options.Target, source, transport.GetType().Name.Replace("Transport", "", StringComparison.Ordinal),
-            started, clock.Elapsed, ordered, stopped);
+            started, options.Time.GetElapsedTime(clock), ordered, stopped);
     }
 
     private async Task<(Dictionary<string, ProbeOutcome> Outcomes, int Runs, bool Agreed)> RunAgreedAsync(string primary, CancellationToken ct)
