@@ -32,34 +32,13 @@ public static class TransportFactory
     {
         if (kind == TransportKind.Raw)
             return NetworkNamespace.Run<IPacketTransport>(netns, () => new RawSocketTransport(new RawSocketTransportOptions { Interface = iface }));
-        // Everything runs on the namespaced thread: the route, the neighbour table, the capture handle.
-        return NetworkNamespace.Run<IPacketTransport>(netns, () =>
-        {
-            var route = Routes.Lookup(toward);
-            var mac = ResolveHere(route, TimeSpan.FromSeconds(3));
-            var options = new PcapTransportOptions { Interface = iface ?? route.Interface, DestinationMac = mac };
-            if (filter is not null)
-                options = options with { Filter = filter };
-            return new PcapTransport(options);
-        });
-    }
-
-    // Routes.ResolveNextHopMacAsync continues on pool threads, which are outside the namespace;
-    // this waits on the calling (namespaced) thread instead. Setup code, run once.
-    private static PhysicalAddress ResolveHere(Route route, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        using var tick = new ManualResetEventSlim();
-        while (true)
-        {
-            try
-            {
-                return Routes.ResolveNextHopMacAsync(route, TimeSpan.Zero).GetAwaiter().GetResult();
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                tick.Wait(TimeSpan.FromMilliseconds(20));
-            }
-        }
+        // The route and the neighbour table are read with `ip -n NETNS`, so only the capture handle
+        // needs the namespaced thread. Resolving the next hop waits on the kernel's ARP: setup, once.
+        var route = Routes.Lookup(toward, netns);
+        var mac = Routes.ResolveNextHopMacAsync(route, TimeSpan.FromSeconds(3)).GetAwaiter().GetResult();
+        var options = new PcapTransportOptions { Interface = iface ?? route.Interface, DestinationMac = mac };
+        if (filter is not null)
+            options = options with { Filter = filter };
+        return NetworkNamespace.Run<IPacketTransport>(netns, () => new PcapTransport(options));
     }
 }

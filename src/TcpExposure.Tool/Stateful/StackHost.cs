@@ -68,7 +68,7 @@ public sealed class StackHost : IAsyncDisposable
         address ??= NetworkNamespace.Run(netns, () => FirstAddress(peerAddress));
         IPacketTransport transport = via switch
         {
-            StackTransport.Pcap => NetworkNamespace.Run(netns, () => OpenPcap(peerAddress!)),
+            StackTransport.Pcap => OpenPcap(peerAddress!, netns),
             _ => NetworkNamespace.Run(netns, () => (IPacketTransport)new RawSocketTransport(new RawSocketTransportOptions
             {
                 // Our own RSTs carry the exempt mark, so the RST guards drop only the kernel's.
@@ -123,32 +123,15 @@ public sealed class StackHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// libpcap toward <paramref name="peer"/>'s next hop. Runs on the namespace's thread from start to
-    /// end: the neighbour table must be read in that namespace, so no await may move us off it.
+    /// libpcap toward <paramref name="peer"/>'s next hop. The route and the neighbour table are read
+    /// with `ip -n NETNS`; only the capture handle is opened on the namespace's thread.
     /// </summary>
-    private static IPacketTransport OpenPcap(IPAddress peer)
+    private static IPacketTransport OpenPcap(IPAddress peer, string? netns)
     {
-        var route = Routes.Lookup(peer);
-        var mac = Routes.NeighbourMac(route.Interface, route.NextHop);
-        if (mac is null && !route.IsLocal)
-        {
-            // One datagram makes the kernel resolve the next hop; then read the table until it has it.
-            using (var u = new Socket(route.NextHop.AddressFamily, SocketType.Dgram, ProtocolType.Udp))
-            {
-                try { u.Connect(route.NextHop, 9); u.Send([0]); }
-                catch (SocketException) { }
-            }
-            var deadline = DateTime.UtcNow.AddSeconds(3);
-            while ((mac = Routes.NeighbourMac(route.Interface, route.NextHop)) is null && DateTime.UtcNow < deadline)
-                Thread.Sleep(10); // one-time start-up wait on the kernel's ARP, not protocol code
-        }
-        if (mac is null && !route.IsLocal)
-            throw new IOException($"The next hop {route.NextHop} on {route.Interface} did not answer address resolution.");
-        return new PcapTransport(new PcapTransportOptions
-        {
-            Interface = route.Interface,
-            DestinationMac = mac ?? new System.Net.NetworkInformation.PhysicalAddress(new byte[6]),
-        });
+        var route = Routes.Lookup(peer, netns);
+        // Waits on the kernel's address resolution (one datagram starts it): setup, once.
+        var mac = Routes.ResolveNextHopMacAsync(route, TimeSpan.FromSeconds(3)).GetAwaiter().GetResult();
+        return NetworkNamespace.Run<IPacketTransport>(netns, () => new PcapTransport(new PcapTransportOptions { Interface = route.Interface, DestinationMac = mac }));
     }
 
     private static IPAddress FirstAddress(IPAddress? preferFamilyOf)
