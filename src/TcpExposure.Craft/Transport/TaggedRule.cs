@@ -64,8 +64,13 @@ public sealed class TaggedRule : IDisposable
     /// namespace) deleting the tagged rules of processes that are gone.
     /// </summary>
     /// <param name="ipv6">ip6tables instead of iptables.</param>
+    /// <param name="table">The iptables table ("raw", "filter", "mangle"...).</param>
+    /// <param name="chain">The chain the rule goes at the top of ("PREROUTING", "OUTPUT"...).</param>
+    /// <param name="match">The match arguments, one iptables word each (e.g. "-p", "tcp", "--sport", "80").</param>
+    /// <param name="target">The jump target (the rules here use "DROP").</param>
     /// <param name="kind">A word for the comment saying what the rule is for ("rst", "drop"...).</param>
     /// <param name="purpose">What needs the rule, for the error when iptables is missing and for the cleanup log.</param>
+    /// <param name="netns">The network namespace to run iptables in; null or empty for the current one.</param>
     /// <exception cref="MissingPrivilegeException">CAP_NET_ADMIN (or CAP_SYS_ADMIN for another namespace) is missing.</exception>
     /// <exception cref="InvalidOperationException">iptables is missing, the namespace does not exist, or iptables refused the rule.</exception>
     public static TaggedRule Insert(bool ipv6, string table, string chain, IReadOnlyList<string> match, string target,
