@@ -8,13 +8,13 @@ public sealed class LegacyIpHeader
 {
     /// <summary>Version, IHL and TOS as one 16-bit word (0x4500 by default).</summary>
     public int inith { get; set; } = 0x4500;
-    /// <summary>Total length of the datagram in bytes.</summary>
+    /// <summary>Total length of the packet in bytes, header included (IPv6: payload length + 40).</summary>
     public int length { get; set; }
     /// <summary>The IP identification field.</summary>
     public int id { get; set; }
     /// <summary>IP flags and fragment offset.</summary>
     public int flags { get; set; }
-    /// <summary>Time to live.</summary>
+    /// <summary>Time to live (hop limit for IPv6).</summary>
     public int ttl { get; set; }
     /// <summary>Upper-layer protocol number (6 for TCP).</summary>
     public int proto { get; set; }
@@ -24,7 +24,7 @@ public sealed class LegacyIpHeader
     public uint srcaddr { get; set; }
     /// <summary>Destination address as a host-order integer.</summary>
     public uint dstaddr { get; set; }
-    /// <summary>IP version (4).</summary>
+    /// <summary>IP version, 4 or 6.</summary>
     public int version { get; set; }
     /// <summary>Header length in bytes.</summary>
     public int hdrlen { get; set; }

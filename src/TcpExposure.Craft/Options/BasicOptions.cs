@@ -137,7 +137,7 @@ public sealed class TimestampsOption(uint value, uint echo) : TcpTlvOption
     internal override bool IsFrozen => true;
     /// <summary>TSval: the sender's timestamp clock (RFC 7323 3.2).</summary>
     public uint Value { get; } = value;
-    /// <summary>TSecr: the most recent TSval received from the peer, echoed back.</summary>
+    /// <summary>TSecr: the peer's TSval being echoed (TS.Recent, RFC 7323 4.3); meaningful when ACK is set.</summary>
     public uint Echo { get; } = echo;
     /// <inheritdoc/>
     public override byte Kind => TcpOptionKind.Timestamps;

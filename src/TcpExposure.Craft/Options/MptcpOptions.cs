@@ -27,7 +27,7 @@ public enum MptcpSubtype : byte
     MpFastClose = 7,
     /// <summary>MP_TCPRST: reason for resetting one subflow (RFC 8684 3.6).</summary>
     MpTcpRst = 8,
-    /// <summary>Reserved for private experiments (RFC 8684 7.2).</summary>
+    /// <summary>MP_EXPERIMENTAL: reserved for private experiments (subtype 0xF).</summary>
     MpExperimental = 15,
 }
 
@@ -170,7 +170,7 @@ public sealed class DssOption : MptcpOption
     public bool Dsn64 { get; init; }
     /// <summary>Subflow-relative sequence number where the mapping starts (relative to the subflow's ISN).</summary>
     public uint SubflowSeq { get; init; }
-    /// <summary>Length of the mapping in bytes; 0 with DATA_FIN only means an infinite mapping.</summary>
+    /// <summary>Length of the mapping in bytes (a DATA_FIN counts as one); 0 is the infinite mapping used on fallback to TCP (RFC 8684 3.7).</summary>
     public ushort DataLevelLength { get; init; }
     /// <summary>The DSS checksum over the mapped data and pseudo-header, when negotiated; null when absent.</summary>
     public ushort? Checksum { get; init; }

@@ -43,7 +43,7 @@ public readonly ref struct Ipv4HeaderView
     public ushort Identification => BinaryPrimitives.ReadUInt16BigEndian(Bytes[4..]);
     /// <summary>The 3 flag bits and 13-bit fragment offset as one word.</summary>
     public ushort FlagsAndFragment => BinaryPrimitives.ReadUInt16BigEndian(Bytes[6..]);
-    /// <summary>The reserved (evil) flag bit, which must be zero.</summary>
+    /// <summary>The reserved flag bit, which must be zero.</summary>
     public bool ReservedFlag => (FlagsAndFragment & 0x8000) != 0;
     /// <summary>Flag DF: routers must not fragment this datagram (path MTU discovery relies on it).</summary>
     public bool DontFragment => (FlagsAndFragment & 0x4000) != 0;

@@ -29,9 +29,9 @@ public static class TcpOptionKind
     public const byte LegacyMpAck = 32;
     /// <summary>TCP Fast Open cookie (RFC 7413).</summary>
     public const byte FastOpen = 34;
-    /// <summary>RFC 3692-style experiment, shared through an ExID (RFC 6994).</summary>
+    /// <summary>Experimental kind 253 (RFC 4727), shared between experiments through an ExID (RFC 6994).</summary>
     public const byte Experimental1 = 253;
-    /// <summary>RFC 3692-style experiment, shared through an ExID (RFC 6994).</summary>
+    /// <summary>Experimental kind 254 (RFC 4727), shared between experiments through an ExID (RFC 6994).</summary>
     public const byte Experimental2 = 254;
 
     /// <summary>The most option bytes a TCP header can carry (data offset 15).</summary>
