@@ -10,6 +10,7 @@ namespace TcpExposure.Craft.Legacy;
 /// </summary>
 public sealed record LegacyOption(string Name, ImmutableArray<object> Values)
 {
+    /// <summary>Builds an option tuple from its name and values given inline.</summary>
     public LegacyOption(string name, params object[] values) : this(name, ImmutableArray.Create(values)) { }
 
     /// <summary>The i-th value as an integer; throws a clear error when it is not one.</summary>
@@ -45,5 +46,6 @@ public sealed record LegacyOption(string Name, ImmutableArray<object> Values)
         };
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"({Name}{string.Concat(Values.Select(v => ", " + v))})";
 }

@@ -10,10 +10,15 @@ namespace TcpExposure.Craft.Options;
 /// <summary>Legacy draft MP_CAPABLE (kind 30, length 14).</summary>
 public sealed class LegacyMpCapableOption(uint token, ulong idsn) : TcpTlvOption
 {
+    /// <summary>The 32-bit connection token of the legacy draft.</summary>
     public uint Token { get; } = token;
+    /// <summary>The initial 64-bit data sequence number.</summary>
     public ulong Idsn { get; } = idsn;
+    /// <inheritdoc/>
     public override byte Kind => TcpOptionKind.Mptcp;
+    /// <inheritdoc/>
     public override int DataLength => 12;
+    /// <inheritdoc/>
     protected override void WriteData(Span<byte> d)
     {
         BinaryPrimitives.WriteUInt32BigEndian(d, Token);
@@ -24,11 +29,17 @@ public sealed class LegacyMpCapableOption(uint token, ulong idsn) : TcpTlvOption
 /// <summary>Legacy draft MP_DATA (kind 31, length 12).</summary>
 public sealed class LegacyMpDataOption(uint dsn, ushort dataLength, uint subflowSeq) : TcpTlvOption
 {
+    /// <summary>The 32-bit data sequence number the mapping starts at.</summary>
     public uint Dsn { get; } = dsn;
+    /// <summary>Length of the mapping in bytes.</summary>
     public ushort MappedLength { get; } = dataLength;
+    /// <summary>The subflow sequence number the mapping starts at.</summary>
     public uint SubflowSeq { get; } = subflowSeq;
+    /// <inheritdoc/>
     public override byte Kind => TcpOptionKind.LegacyMpData;
+    /// <inheritdoc/>
     public override int DataLength => 10;
+    /// <inheritdoc/>
     protected override void WriteData(Span<byte> d)
     {
         BinaryPrimitives.WriteUInt32BigEndian(d, Dsn);
@@ -40,8 +51,12 @@ public sealed class LegacyMpDataOption(uint dsn, ushort dataLength, uint subflow
 /// <summary>Legacy draft MP_ACK (kind 32, length 6).</summary>
 public sealed class LegacyMpAckOption(uint dataAck) : TcpTlvOption
 {
+    /// <summary>The 32-bit data-level cumulative ACK.</summary>
     public uint DataAck { get; } = dataAck;
+    /// <inheritdoc/>
     public override byte Kind => TcpOptionKind.LegacyMpAck;
+    /// <inheritdoc/>
     public override int DataLength => 4;
+    /// <inheritdoc/>
     protected override void WriteData(Span<byte> d) => BinaryPrimitives.WriteUInt32BigEndian(d, DataAck);
 }

@@ -44,6 +44,7 @@ public abstract class TcpOption : IEquatable<TcpOption>
         return bytes;
     }
 
+    /// <summary>True when <paramref name="other"/> is the same option type and encodes to the same bytes.</summary>
     public bool Equals(TcpOption? other)
     {
         if (other is null || other.GetType() != GetType() || other.Length != Length)
@@ -56,8 +57,10 @@ public abstract class TcpOption : IEquatable<TcpOption>
         return a.SequenceEqual(b);
     }
 
+    /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is TcpOption o && Equals(o);
 
+    /// <inheritdoc/>
     public override int GetHashCode()
     {
         Span<byte> a = Length <= 256 ? stackalloc byte[Length] : new byte[Length];
@@ -86,8 +89,10 @@ public abstract class TcpTlvOption : TcpOption
     /// <summary>When set, this value goes in the length byte instead of the real length (to craft a lie).</summary>
     public byte? DeclaredLengthOverride { get; init; }
 
+    /// <inheritdoc/>
     public sealed override int Length => 2 + DataLength;
 
+    /// <inheritdoc/>
     public sealed override void Write(Span<byte> destination) => WriteTo(destination);
 
     internal override int WriteTo(Span<byte> destination)

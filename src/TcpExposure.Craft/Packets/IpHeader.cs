@@ -58,6 +58,7 @@ public abstract record IpHeader
     /// <paramref name="writtenHeader"/> (cheaper than converting the addresses again).
     /// </summary>
     public virtual uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length) => PseudoHeaderSum(length);
+    /// <summary>The address family this header carries.</summary>
     public abstract AddressFamily Family { get; }
 
     /// <summary>
@@ -82,10 +83,15 @@ public abstract record IpHeader
 /// </summary>
 public sealed record Ipv4Header : IpHeader
 {
+    /// <summary>The TOS byte: DSCP in the high 6 bits, ECN in the low 2 (RFC 3168).</summary>
     public byte Tos { get; init; }
+    /// <summary>The IP ID, used to reassemble fragments (RFC 6864).</summary>
     public ushort Identification { get; init; }
+    /// <summary>The reserved flag bit, which must be zero; set it to see who drops or clears it.</summary>
     public bool ReservedFlag { get; init; }
+    /// <summary>Flag DF: routers must not fragment the datagram.</summary>
     public bool DontFragment { get; init; }
+    /// <summary>Flag MF: more fragments of this datagram follow.</summary>
     public bool MoreFragments { get; init; }
     /// <summary>Fragment offset in 8-byte units (13 bits).</summary>
     public ushort FragmentOffset { get; init; }
@@ -100,10 +106,13 @@ public sealed record Ipv4Header : IpHeader
     /// <summary>The version nibble (4 unless crafting nonsense).</summary>
     public byte Version { get; init; } = 4;
 
+    /// <inheritdoc/>
     public override AddressFamily Family => AddressFamily.InterNetwork;
     internal override bool IsFrozen => Options.IsEmpty;
+    /// <inheritdoc/>
     public override int HeaderLength => 20 + ((Options.Length + 3) & ~3);
 
+    /// <inheritdoc/>
     public override void Write(Span<byte> d, int payloadLength)
     {
         int hl = HeaderLength;
@@ -144,9 +153,11 @@ public sealed record Ipv4Header : IpHeader
         BinaryPrimitives.WriteUInt16BigEndian(h[10..], sum);
     }
 
+    /// <inheritdoc/>
     public override uint PseudoHeaderSum(int length) => Wire.Checksum.PseudoHeaderSum(Source, Destination, Protocol, length);
 
     // Source and destination as read back from the written header: two loads and a few adds.
+    /// <inheritdoc/>
     public override uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length)
     {
         uint s = BinaryPrimitives.ReadUInt32BigEndian(writtenHeader[12..]), d = BinaryPrimitives.ReadUInt32BigEndian(writtenHeader[16..]);
@@ -160,6 +171,7 @@ public sealed record Ipv4Header : IpHeader
 /// </summary>
 public sealed record Ipv6Header : IpHeader
 {
+    /// <summary>The traffic class byte: DSCP in the high 6 bits, ECN in the low 2.</summary>
     public byte TrafficClass { get; init; }
     /// <summary>Flow label (20 bits).</summary>
     public uint FlowLabel { get; init; }
@@ -171,13 +183,16 @@ public sealed record Ipv6Header : IpHeader
     /// </summary>
     public ReadOnlyMemory<byte> ExtensionHeaders { get; init; }
 
+    /// <inheritdoc/>
     public override AddressFamily Family => AddressFamily.InterNetworkV6;
     internal override bool IsFrozen => ExtensionHeaders.IsEmpty;
+    /// <inheritdoc/>
     public override int HeaderLength => 40 + ExtensionHeaders.Length;
 
     // The pseudo-header names the upper-layer protocol: the next header field when nothing is in between.
     private byte UpperLayerProtocol => ExtensionHeaders.IsEmpty ? Protocol : (byte)6;
 
+    /// <inheritdoc/>
     public override void Write(Span<byte> d, int payloadLength)
     {
         BinaryPrimitives.WriteUInt32BigEndian(d, (6u << 28) | ((uint)TrafficClass << 20) | (FlowLabel & 0xFFFFF));
@@ -189,8 +204,10 @@ public sealed record Ipv6Header : IpHeader
         ExtensionHeaders.Span.CopyTo(d[40..]);
     }
 
+    /// <inheritdoc/>
     public override uint PseudoHeaderSum(int length) => Wire.Checksum.PseudoHeaderSum(Source, Destination, UpperLayerProtocol, length);
 
+    /// <inheritdoc/>
     public override uint PseudoHeaderSum(ReadOnlySpan<byte> writtenHeader, int length)
         => Wire.Checksum.Sum(writtenHeader.Slice(8, 32), Wire.Checksum.Fold((ulong)UpperLayerProtocol + (uint)(length >> 16) + (uint)(length & 0xFFFF)));
 }

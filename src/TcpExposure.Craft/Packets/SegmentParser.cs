@@ -9,6 +9,7 @@ namespace TcpExposure.Craft.Packets;
 [Flags]
 public enum ParseProblems
 {
+    /// <summary>Nothing wrong.</summary>
     None = 0,
     /// <summary>Not IPv4/IPv6, or the IP header is cut off: nothing could be read.</summary>
     NotIp = 1 << 0,
@@ -60,6 +61,9 @@ public sealed record SegmentParseResult(TcpSegment? Segment, ParseProblems Probl
 /// </summary>
 public static class SegmentParser
 {
+    /// <summary>Parses an IPv4 or IPv6 packet (starting at the IP header) into a segment and the problems found.</summary>
+    /// <param name="packet">The packet, starting at the IP header.</param>
+    /// <param name="dialect">How to read ambiguous kind-30 options.</param>
     public static SegmentParseResult Parse(ReadOnlySpan<byte> packet, MptcpDialect dialect = MptcpDialect.Auto)
     {
         var status = PacketView.TryParse(packet, out var view);

@@ -18,14 +18,21 @@ public sealed record TcpSegment
 {
     /// <summary>The IP header (addresses, TTL, ...).</summary>
     public required IpHeader Ip { get; init; }
+    /// <summary>The sender's port.</summary>
     public ushort SourcePort { get; init; }
+    /// <summary>The receiver's port.</summary>
     public ushort DestinationPort { get; init; }
+    /// <summary>Sequence number of the first byte (of the SYN when SYN is set).</summary>
     public SeqNumber Sequence { get; init; }
+    /// <summary>The next sequence number the sender expects; meaningful when ACK is set.</summary>
     public SeqNumber Acknowledgment { get; init; }
+    /// <summary>The flag bits.</summary>
     public TcpFlags Flags { get; init; }
     /// <summary>The three reserved bits (0-7) between the data offset and NS/AE.</summary>
     public byte Reserved { get; init; }
+    /// <summary>The raw receive window field, before the window scale shift (RFC 7323).</summary>
     public ushort Window { get; init; }
+    /// <summary>Offset past the sequence number where urgent data ends; meaningful when URG is set.</summary>
     public ushort UrgentPointer { get; init; }
     /// <summary>Options in wire order. Their total is padded with zero bytes to a multiple of 4.</summary>
     public ImmutableArray<TcpOption> Options
@@ -43,6 +50,7 @@ public sealed record TcpSegment
     private readonly int _optionsLength;
     // What Encode remembers about this instance (see Remember); ignored by record equality.
     private EncodeCache _cache;
+    /// <summary>The data after the header.</summary>
     public ReadOnlyMemory<byte> Payload { get; init; }
     /// <summary>The data offset (in 32-bit words) to write instead of the real one.</summary>
     public byte? DataOffset { get; init; }

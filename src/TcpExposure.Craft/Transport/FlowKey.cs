@@ -16,7 +16,9 @@ public readonly struct FlowKey : IEquatable<FlowKey>
 
     /// <summary>True for IPv6.</summary>
     public bool IsIpv6 { get; }
+    /// <summary>The sender's port.</summary>
     public ushort SourcePort { get; }
+    /// <summary>The receiver's port.</summary>
     public ushort DestinationPort { get; }
 
     [InlineArray(16)]
@@ -77,15 +79,20 @@ public readonly struct FlowKey : IEquatable<FlowKey>
     public FlowKey Reversed() => new(IsIpv6, _dst, _src, DestinationPort, SourcePort);
 
     private int AddressLength => IsIpv6 ? 16 : 4;
+    /// <summary>The source address.</summary>
     public IPAddress Source => new(((ReadOnlySpan<byte>)_src)[..AddressLength]);
+    /// <summary>The destination address.</summary>
     public IPAddress Destination => new(((ReadOnlySpan<byte>)_dst)[..AddressLength]);
 
+    /// <inheritdoc/>
     public bool Equals(FlowKey other)
         => IsIpv6 == other.IsIpv6 && SourcePort == other.SourcePort && DestinationPort == other.DestinationPort
            && ((ReadOnlySpan<byte>)_src).SequenceEqual(other._src) && ((ReadOnlySpan<byte>)_dst).SequenceEqual(other._dst);
 
+    /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is FlowKey k && Equals(k);
 
+    /// <inheritdoc/>
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -96,9 +103,12 @@ public readonly struct FlowKey : IEquatable<FlowKey>
         return h.ToHashCode();
     }
 
+    /// <summary>True when both keys name the same addresses and ports in the same direction.</summary>
     public static bool operator ==(FlowKey a, FlowKey b) => a.Equals(b);
+    /// <summary>True when the keys differ in any address, port or direction.</summary>
     public static bool operator !=(FlowKey a, FlowKey b) => !a.Equals(b);
 
+    /// <inheritdoc/>
     public override string ToString() => IsIpv6
         ? $"[{Source}]:{SourcePort} > [{Destination}]:{DestinationPort}"
         : $"{Source}:{SourcePort} > {Destination}:{DestinationPort}";

@@ -67,6 +67,7 @@ public sealed unsafe class RawBatchSender : IDisposable
         return sent < 0 ? 0 : sent;
     }
 
+    /// <summary>Frees the message headers; the socket belongs to the caller.</summary>
     public void Dispose()
     {
         if (_disposed) return;

@@ -22,6 +22,7 @@ public readonly record struct OutgoingPacket(ReadOnlyMemory<byte> Bytes, TimeSpa
     /// <summary>The encoded <paramref name="segment"/>.</summary>
     public static OutgoingPacket From(TcpSegment segment, TimeSpan delayBefore = default) => new(segment.ToArray(), delayBefore);
 
+    /// <summary>Sends <paramref name="bytes"/> with no delay.</summary>
     public static implicit operator OutgoingPacket(byte[] bytes) => new(bytes);
 }
 

@@ -10,6 +10,7 @@ public readonly ref struct Ipv6HeaderView
 
     private Ipv6HeaderView(ReadOnlySpan<byte> bytes) => Bytes = bytes;
 
+    /// <summary>The base header length in bytes.</summary>
     public const int Length = 40;
 
     /// <summary>Wraps the header at the start of <paramref name="packet"/>; false when it is short or not IPv6.</summary>
@@ -22,12 +23,19 @@ public readonly ref struct Ipv6HeaderView
         return true;
     }
 
+    /// <summary>The traffic class byte: DSCP in the high 6 bits, ECN in the low 2.</summary>
     public byte TrafficClass => (byte)((BinaryPrimitives.ReadUInt16BigEndian(Bytes) >> 4) & 0xFF);
+    /// <summary>The 20-bit flow label (RFC 6437).</summary>
     public uint FlowLabel => BinaryPrimitives.ReadUInt32BigEndian(Bytes) & 0xFFFFF;
+    /// <summary>Bytes after the 40-byte base header, extension headers included, as declared.</summary>
     public ushort PayloadLength => BinaryPrimitives.ReadUInt16BigEndian(Bytes[4..]);
+    /// <summary>The protocol number of the header after the base header (an extension header or 6 for TCP).</summary>
     public byte NextHeader => Bytes[6];
+    /// <summary>Hops left before a router drops the packet (IPv6's TTL).</summary>
     public byte HopLimit => Bytes[7];
+    /// <summary>The 16 source address bytes, network order.</summary>
     public ReadOnlySpan<byte> Source => Bytes.Slice(8, 16);
+    /// <summary>The 16 destination address bytes, network order.</summary>
     public ReadOnlySpan<byte> Destination => Bytes.Slice(24, 16);
 
     /// <summary>

@@ -30,6 +30,7 @@ public readonly ref struct PacketView
     public readonly Ipv6HeaderView Ipv6;
     /// <summary>The TCP header, options and payload.</summary>
     public readonly TcpHeaderView Tcp;
+    /// <summary>True for an IPv6 packet, false for IPv4.</summary>
     public readonly bool IsIpv6;
     /// <summary>The upper-layer protocol (6 for TCP).</summary>
     public readonly byte Protocol;
@@ -55,8 +56,11 @@ public readonly ref struct PacketView
     /// <summary>The bytes after the IP header(s), whatever the protocol.</summary>
     public ReadOnlySpan<byte> Transport => Bytes[TransportOffset..];
 
+    /// <summary>The address family of the IP header.</summary>
     public AddressFamily Family => IsIpv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+    /// <summary>The source address bytes (4 or 16), network order.</summary>
     public ReadOnlySpan<byte> Source => IsIpv6 ? Ipv6.Source : Ipv4.Source;
+    /// <summary>The destination address bytes (4 or 16), network order.</summary>
     public ReadOnlySpan<byte> Destination => IsIpv6 ? Ipv6.Destination : Ipv4.Destination;
     /// <summary>TTL or hop limit.</summary>
     public byte Ttl => IsIpv6 ? Ipv6.HopLimit : Ipv4.Ttl;

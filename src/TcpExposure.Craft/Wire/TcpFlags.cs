@@ -7,14 +7,23 @@ namespace TcpExposure.Craft.Wire;
 [Flags]
 public enum TcpFlags : ushort
 {
+    /// <summary>No flag set.</summary>
     None = 0,
+    /// <summary>FIN: the sender has no more data.</summary>
     Fin = 0x001,
+    /// <summary>SYN: synchronize sequence numbers; opens a connection.</summary>
     Syn = 0x002,
+    /// <summary>RST: reset the connection.</summary>
     Rst = 0x004,
+    /// <summary>PSH: deliver buffered data to the application now.</summary>
     Psh = 0x008,
+    /// <summary>ACK: the acknowledgment field is valid.</summary>
     Ack = 0x010,
+    /// <summary>URG: the urgent pointer is valid.</summary>
     Urg = 0x020,
+    /// <summary>ECE: ECN echo, a congestion mark was received (RFC 3168); with CWR on a SYN, ECN setup.</summary>
     Ece = 0x040,
+    /// <summary>CWR: the sender reduced its congestion window (RFC 3168).</summary>
     Cwr = 0x080,
     /// <summary>NS (RFC 3540), reassigned as AE by Accurate ECN.</summary>
     Ae = 0x100,

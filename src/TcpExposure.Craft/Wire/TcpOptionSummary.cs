@@ -22,9 +22,13 @@ public struct TcpOptionSummary
     public byte SackBlockCount;
     /// <summary>Offset of the SACK option's first block within the option space.</summary>
     public byte SackOffset;
+    /// <summary>A well-formed MSS option was seen.</summary>
     public bool HasMss;
+    /// <summary>A well-formed window scale option was seen.</summary>
     public bool HasWindowScale;
+    /// <summary>A well-formed SACK-permitted option was seen.</summary>
     public bool SackPermitted;
+    /// <summary>A well-formed timestamps option was seen.</summary>
     public bool HasTimestamps;
     /// <summary>An option was malformed (a bad length, no length byte, or running past the space).</summary>
     public bool HasMalformed;

@@ -5,6 +5,7 @@ namespace TcpExposure.Craft.Wire;
 /// <summary>What is wrong with an option as found on the wire.</summary>
 public enum OptionProblem : byte
 {
+    /// <summary>The option is well formed.</summary>
     None = 0,
     /// <summary>The option kind is the last byte: there is no length byte.</summary>
     MissingLength,
@@ -90,9 +91,12 @@ public ref struct TcpOptionEnumerator
         _current = default;
     }
 
+    /// <summary>The option the last <see cref="MoveNext"/> stepped to.</summary>
     public readonly TcpOptionView Current => _current;
+    /// <summary>Returns this enumerator, so <c>foreach</c> works over it.</summary>
     public readonly TcpOptionEnumerator GetEnumerator() => this;
 
+    /// <summary>Steps to the next option; false at the end of the option space.</summary>
     public bool MoveNext()
     {
         int at = _next;

@@ -30,20 +30,25 @@ public sealed class CoalesceBehaviour : IMiddleboxBehaviour
     /// <summary>The default largest merged payload: a 1500-byte MTU less IP, TCP and 40 bytes of options.</summary>
     public const int DefaultMaxBytes = 1400;
 
+    /// <summary>How long a data segment is held waiting for the next one.</summary>
     public TimeSpan Hold { get; }
+    /// <summary>The largest merged payload, in bytes.</summary>
     public int MaxBytes { get; }
 
     /// <summary>Segments absorbed into an earlier one.</summary>
     public long Merged { get; private set; }
 
+    /// <inheritdoc/>
     public string Spec => $"coalesce:{(int)Hold.TotalMilliseconds}:{MaxBytes}";
 
+    /// <inheritdoc/>
     public TimeSpan? HoldTime => _held.Count > 0 ? Hold : null;
 
     /// <inheritdoc/>
     public bool Touches(in PacketView packet, MiddleboxDirection direction) =>
         direction == MiddleboxDirection.ToServer && (_held.Count > 0 || packet.Tcp.Payload.Length > 0);
 
+    /// <inheritdoc/>
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {
         if (direction != MiddleboxDirection.ToServer)
@@ -79,6 +84,7 @@ public sealed class CoalesceBehaviour : IMiddleboxBehaviour
             output.Add(new(segment, direction));
     }
 
+    /// <inheritdoc/>
     public void Flush(ICollection<RoutedSegment> output)
     {
         foreach (var held in _held.Values)

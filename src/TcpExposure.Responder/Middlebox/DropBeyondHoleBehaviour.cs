@@ -18,11 +18,13 @@ public sealed class DropBeyondHoleBehaviour : IMiddleboxBehaviour
     /// <summary>Flows tracked now.</summary>
     public int Flows => _highest.Count;
 
+    /// <inheritdoc/>
     public string Spec => "drop-beyond-hole";
 
     /// <inheritdoc/>
     public bool Touches(in PacketView packet, MiddleboxDirection direction) => direction == MiddleboxDirection.ToServer;
 
+    /// <inheritdoc/>
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {
         if (direction != MiddleboxDirection.ToServer)

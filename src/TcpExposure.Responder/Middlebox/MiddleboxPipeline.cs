@@ -11,6 +11,7 @@ public sealed class MiddleboxPipeline(IReadOnlyList<IMiddleboxBehaviour> behavio
 {
     private List<RoutedSegment> _a = [], _b = [];
 
+    /// <summary>The behaviours, in the order a segment meets them.</summary>
     public IReadOnlyList<IMiddleboxBehaviour> Behaviours { get; } = behaviours;
 
     /// <summary>The shortest hold time any behaviour asks for now, or null when none holds anything.</summary>
@@ -70,5 +71,6 @@ public sealed class MiddleboxPipeline(IReadOnlyList<IMiddleboxBehaviour> behavio
         return _a;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => Behaviours.Count == 0 ? "none" : string.Join(",", Behaviours.Select(b => b.Spec));
 }

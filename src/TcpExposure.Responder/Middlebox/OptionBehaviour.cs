@@ -38,13 +38,17 @@ public sealed class OptionBehaviour(byte kind, OptionAction action, OptionScope 
     /// <summary>The byte every data byte is XORed with by <see cref="OptionAction.Modify"/>.</summary>
     public const byte ModifyMask = 0x5A;
 
+    /// <summary>The option kind acted on.</summary>
     public byte Kind { get; } = kind;
+    /// <summary>What is done to the option.</summary>
     public OptionAction Action { get; } = action;
+    /// <summary>Which segments are acted on: SYNs, the rest, or both.</summary>
     public OptionScope Scope { get; } = scope;
 
     /// <summary>Segments whose option was changed.</summary>
     public long Changed { get; private set; }
 
+    /// <inheritdoc/>
     public string Spec => $"{Action.ToString().ToLowerInvariant()}:{Kind}:{Scope.ToString().ToLowerInvariant()}";
 
     /// <inheritdoc/>
@@ -62,6 +66,7 @@ public sealed class OptionBehaviour(byte kind, OptionAction action, OptionScope 
         return false;
     }
 
+    /// <inheritdoc/>
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {
         bool syn = segment.Flags.Has(TcpFlags.Syn);

@@ -17,6 +17,7 @@ public sealed class ProxyAckBehaviour : IMiddleboxBehaviour
     /// <summary>ACKs sent on the server's behalf.</summary>
     public long Acks { get; private set; }
 
+    /// <inheritdoc/>
     public string Spec => "proxy-ack";
 
     /// <inheritdoc/>
@@ -28,6 +29,7 @@ public sealed class ProxyAckBehaviour : IMiddleboxBehaviour
             || (packet.Tcp.Payload.Length > 0 && (f & TcpFlags.Syn) == 0 && (f & TcpFlags.Ack) != 0);
     }
 
+    /// <inheritdoc/>
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {
         var flow = FlowId.Of(segment, direction);

@@ -13,13 +13,16 @@ namespace TcpExposure.Responder.Middlebox;
 /// </summary>
 public sealed class SequenceOffsetBehaviour(int offset) : IMiddleboxBehaviour
 {
+    /// <summary>Bytes added to the client's sequence numbers toward the server (modulo 2^32; negative shifts back).</summary>
     public int Offset { get; } = offset;
 
+    /// <inheritdoc/>
     public string Spec => $"seq-offset:{(uint)Offset}";
 
     /// <inheritdoc/>
     public bool Touches(in PacketView packet, MiddleboxDirection direction) => Offset != 0;
 
+    /// <inheritdoc/>
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {
         if (Offset == 0)

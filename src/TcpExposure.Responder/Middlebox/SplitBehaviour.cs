@@ -29,18 +29,22 @@ public sealed class SplitBehaviour : IMiddleboxBehaviour
         Options = options;
     }
 
+    /// <summary>The largest payload of a piece, in bytes.</summary>
     public int Size { get; }
+    /// <summary>Which pieces carry the original segment's options.</summary>
     public SplitOptions Options { get; }
 
     /// <summary>Segments split.</summary>
     public long Split { get; private set; }
 
+    /// <inheritdoc/>
     public string Spec => $"split:{Size}:{Options.ToString().ToLowerInvariant()}";
 
     /// <inheritdoc/>
     public bool Touches(in PacketView packet, MiddleboxDirection direction) =>
         direction == MiddleboxDirection.ToServer && packet.Tcp.Payload.Length > Size;
 
+    /// <inheritdoc/>
     public void Process(TcpSegment segment, MiddleboxDirection direction, ICollection<RoutedSegment> output)
     {
         if (direction != MiddleboxDirection.ToServer || !segment.IsData() || segment.Payload.Length <= Size)

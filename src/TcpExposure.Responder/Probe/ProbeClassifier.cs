@@ -15,7 +15,9 @@ public static class ProbeClassifier
 {
     /// <summary>What the responder sends by default (the legacy values the tests compare with).</summary>
     public const ushort ResponderWindow = 32768;
+    /// <summary>The token of the fixed legacy MP_CAPABLE the responder answers with.</summary>
     public const uint LegacyMpToken = 0x0D0C0B0A;
+    /// <summary>The IDSN of the fixed legacy MP_CAPABLE the responder answers with.</summary>
     public const ulong LegacyMpIdsn = 0x0102030405060000;
 
     private static bool IsRst(TcpSegment s) => (s.Flags & TcpFlags.Rst) != 0;

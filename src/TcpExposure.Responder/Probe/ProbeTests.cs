@@ -3,13 +3,52 @@ namespace TcpExposure.Responder.Probe;
 /// <summary>The names of the probe tests (as the legacy tcpexposure.py printed them) and what their codes mean.</summary>
 public static class ProbeTests
 {
-    public const string Syn = "Syn", UnexpAwnd = "UnexpAwnd", SynOpt = "SynOpt", SynOpt2 = "SynOpt2";
-    public const string Data = "Data", DataKnownOpt = "DataKnownOpt", DataOpt = "DataOpt";
-    public const string IndAck = "IndAck", ChangeSeq = "ChangeSeq", ChangeAwnd = "ChangeAwnd", ChangeIncomingSeq = "ChangeIncomingSeq", Split = "Split";
-    public const string Coalesce = "Coalesce", CoalesceKnownOpt = "CoalesceKnownOpt", CoalesceOpt = "CoalesceOpt";
-    public const string CoalesceFq = "CoalesceFq", CoalesceKnownOptFq = "CoalesceKnownOptFq", CoalesceOptFq = "CoalesceOptFq";
-    public const string PseudoRtx = "PseudoRtx", PseudoRtxL = "PseudoRtxL", PseudoRtxS = "PseudoRtxS";
-    public const string SeqHole = "SeqHole", AckHole = "AckHole";
+    /// <summary>SYN to the responder: 0 SYN-ACK, 1 no answer, 2 RST. The run stops here unless 0.</summary>
+    public const string Syn = "Syn";
+    /// <summary>Read from <see cref="Syn"/>: 1 when the SYN-ACK window is not the responder's 32768 (a SYN proxy hint).</summary>
+    public const string UnexpAwnd = "UnexpAwnd";
+    /// <summary>SYN carrying MP_CAPABLE: 0 kept, 3 removed, 4 zeroed, 5 modified on the way.</summary>
+    public const string SynOpt = "SynOpt";
+    /// <summary>As <see cref="SynOpt"/>, with every option NOP-padded to a 4-byte boundary.</summary>
+    public const string SynOpt2 = "SynOpt2";
+    /// <summary>One full-size segment the responder echoes headers for (command 0xa1): 0 echoed, 6 acknowledged without echo. The run stops here unless 0.</summary>
+    public const string Data = "Data";
+    /// <summary>As <see cref="Data"/> with the timestamps option: whether a known option survives on data.</summary>
+    public const string DataKnownOpt = "DataKnownOpt";
+    /// <summary>As <see cref="Data"/> with the legacy MP_DATA option: whether an unknown option survives on data.</summary>
+    public const string DataOpt = "DataOpt";
+    /// <summary>Read from <see cref="Data"/>: 1 when a payload-less ACK came before the echo (a proxy or indirect ACK).</summary>
+    public const string IndAck = "IndAck";
+    /// <summary>Read from <see cref="Data"/>: 1 when the sequence number reached the server rewritten.</summary>
+    public const string ChangeSeq = "ChangeSeq";
+    /// <summary>Read from <see cref="Data"/>: 1 when the receive window reached the server rewritten.</summary>
+    public const string ChangeAwnd = "ChangeAwnd";
+    /// <summary>Read from <see cref="Data"/>: 1 when the responder's sequence number reached the client rewritten.</summary>
+    public const string ChangeIncomingSeq = "ChangeIncomingSeq";
+    /// <summary>Read from <see cref="DataOpt"/>: 0 not split; split with the option on every (1), some (2) or no (3) part.</summary>
+    public const string Split = "Split";
+    /// <summary>Three small segments: 1 when they arrive coalesced into fewer.</summary>
+    public const string Coalesce = "Coalesce";
+    /// <summary>As <see cref="Coalesce"/> with timestamps: coalesced with options kept on all (1), some (2) or none (3).</summary>
+    public const string CoalesceKnownOpt = "CoalesceKnownOpt";
+    /// <summary>As <see cref="Coalesce"/> with MP_DATA: coalesced with options kept on all (1), some (2) or none (3).</summary>
+    public const string CoalesceOpt = "CoalesceOpt";
+    /// <summary>As <see cref="Coalesce"/>, the first segment sent last (out of order).</summary>
+    public const string CoalesceFq = "CoalesceFq";
+    /// <summary>As <see cref="CoalesceKnownOpt"/>, the first segment sent last (out of order).</summary>
+    public const string CoalesceKnownOptFq = "CoalesceKnownOptFq";
+    /// <summary>As <see cref="CoalesceOpt"/>, the first segment sent last (out of order).</summary>
+    public const string CoalesceOptFq = "CoalesceOptFq";
+    /// <summary>The second segment is left unacknowledged (command 0xb2), then "retransmitted" with different bytes: 0 new data delivered, 2 ACK advanced without delivery, 3 old data delivered, 4 resized, 5 RST.</summary>
+    public const string PseudoRtx = "PseudoRtx";
+    /// <summary>As <see cref="PseudoRtx"/>, the retransmission 16 bytes longer.</summary>
+    public const string PseudoRtxL = "PseudoRtxL";
+    /// <summary>As <see cref="PseudoRtx"/>, the retransmission 16 bytes shorter.</summary>
+    public const string PseudoRtxS = "PseudoRtxS";
+    /// <summary>The sequence number jumps one segment ahead: 0 passed untouched, 1 no answer, 2 corrected, 3 RST.</summary>
+    public const string SeqHole = "SeqHole";
+    /// <summary>The acknowledgment number jumps one segment ahead: 0 passed untouched, 1 no answer, 2 corrected, 3 RST.</summary>
+    public const string AckHole = "AckHole";
 
     /// <summary>Every test, in the order the suite runs them. The derived ones come with the test they are read from.</summary>
     public static readonly IReadOnlyList<string> All =
