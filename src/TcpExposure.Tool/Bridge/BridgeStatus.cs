@@ -11,11 +11,17 @@ namespace TcpExposure.Tool.Bridge;
 /// </summary>
 public enum BridgeStatus
 {
+    /// <summary>Success: the result, if any, is in the out-parameters.</summary>
     Ok = 0,
+    /// <summary>A value of the wrong type crossed the bridge; Python raises TypeError with the message.</summary>
     TypeError = 1,
+    /// <summary>A value was out of range or malformed (a bad address, port, hex string); Python raises ValueError.</summary>
     ValueError = 2,
+    /// <summary>The operating system refused or failed (a socket, file or interface error); Python raises OSError.</summary>
     OSError = 3,
+    /// <summary>A privilege is missing (usually CAP_NET_RAW or CAP_NET_ADMIN); Python raises PermissionError.</summary>
     PermissionError = 4,
+    /// <summary>Any other failure (a bug, or out of memory while reporting); Python raises RuntimeError.</summary>
     RuntimeError = 5,
     /// <summary>The caller's output buffer is too small; the needed length is in the length out-parameter.</summary>
     BufferTooSmall = 6,

@@ -9,6 +9,7 @@ namespace TcpExposure.Tool.Commands;
 /// </summary>
 public static class CommandRegistry
 {
+    /// <summary>The verb classes, sorted by verb name, as handed to the command-line parser.</summary>
     public static readonly Type[] Verbs = typeof(CommandRegistry).Assembly.GetTypes()
         .Where(t => !t.IsAbstract && typeof(ICommand).IsAssignableFrom(t) && t.GetCustomAttribute<VerbAttribute>() is not null)
         .OrderBy(t => t.GetCustomAttribute<VerbAttribute>()!.Name, StringComparer.Ordinal)

@@ -58,6 +58,13 @@ public static class CommandRunner
         return h;
     }
 
+    /// <summary>
+    /// Handles a command line that did not parse: prints the usage (with the parser's complaint above it)
+    /// on stderr and returns 2, or, when --help or --version was asked for, prints it on stdout and returns 0.
+    /// </summary>
+    /// <param name="result">The failed parse, whose verb (if one was recognised) the usage describes.</param>
+    /// <param name="errors">What the parser found wrong, or the help/version request.</param>
+    /// <returns>The process exit code: 0 for help or version, 2 for bad usage.</returns>
     public static int Usage<T>(ParserResult<T> result, IEnumerable<Error> errors)
     {
         var list = errors.ToList();

@@ -9,30 +9,39 @@ namespace TcpExposure.Tool.Commands;
 [Verb("craft", HelpText = "Build one TCP segment from a packetdrill-style line, e.g. --segment \"S 0:0(0) win 8192 <mss 512,sackOK>\", and print it.")]
 public sealed class CraftCommand : ICommand
 {
+    /// <summary>--src: the segment's source ADDRESS:PORT ([ADDRESS]:PORT for IPv6); required.</summary>
     [Option("src", Required = true, HelpText = "Source ADDRESS:PORT ([ADDRESS]:PORT for IPv6).")]
     public string Source { get; set; } = "";
 
+    /// <summary>--dst: the segment's destination ADDRESS:PORT, of the same address family as --src; required.</summary>
     [Option("dst", Required = true, HelpText = "Destination ADDRESS:PORT ([ADDRESS]:PORT for IPv6).")]
     public string Destination { get; set; } = "";
 
+    /// <summary>--segment: the segment in packetdrill-style notation (flags, sequence range, ack, window, &lt;options&gt;, IP fields, forced checksums); required.</summary>
     [Option("segment", Required = true, HelpText = "The segment: FLAGS [start:end(len)] [ack N] [win N] [urg N] [<options>] [ttl N] [tos N] [id N] [df] [res N] [doff N] [csum 0xN] [ipcsum 0xN].")]
     public string Segment { get; set; } = "";
 
+    /// <summary>--format: how the segment is printed: legacy, tcpdump (the default), drill or json.</summary>
     [Option("format", Default = SummaryFormat.Tcpdump, HelpText = "Summary style: legacy, tcpdump, drill or json.")]
     public SummaryFormat Format { get; set; } = SummaryFormat.Tcpdump;
 
+    /// <summary>--hex: also print the whole IP packet as lowercase hex, on the line after the summary.</summary>
     [Option("hex", HelpText = "Also print the packet's bytes in hex (on the line after the summary).")]
     public bool Hex { get; set; }
 
+    /// <summary>--pcap: a pcap file (link type raw IP) to write the packet to; none by default.</summary>
     [Option("pcap", HelpText = "Write the packet to this pcap file (link type raw IP).")]
     public string? Pcap { get; set; }
 
+    /// <summary>--payload-hex: the TCP payload as hex digits (a 0x prefix, spaces and colons are allowed); excludes --payload-file.</summary>
     [Option("payload-hex", HelpText = "The payload as hex digits.")]
     public string? PayloadHex { get; set; }
 
+    /// <summary>--payload-file: a file whose bytes become the TCP payload (at most 65495); excludes --payload-hex.</summary>
     [Option("payload-file", HelpText = "Read the payload from this file.")]
     public string? PayloadFile { get; set; }
 
+    /// <inheritdoc/>
     public int Execute()
     {
         var src = EndpointArgument.Parse(Source, "--src");

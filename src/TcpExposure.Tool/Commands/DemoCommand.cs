@@ -38,12 +38,15 @@ public sealed class DemoCommand : ICommand
     private const int Steps = 7;
     private const int ResponderPort = 8080;
 
+    /// <summary>--middlebox: the comma-separated middlebox behaviours run on rtr; default <see cref="DefaultMiddlebox"/>.</summary>
     [Option("middlebox", Default = DefaultMiddlebox, HelpText = "Middlebox behaviours on rtr: " + MiddleboxSpec.Help + ".")]
     public string Middlebox { get; set; } = DefaultMiddlebox;
 
+    /// <summary>-q/--quiet: no progress lines on stderr.</summary>
     [Option('q', "quiet", HelpText = "No progress on stderr.")]
     public bool Quiet { get; set; }
 
+    /// <summary>The example invocations shown by <c>tcpexposure demo --help</c>.</summary>
     [Usage(ApplicationAlias = "tcpexposure")]
     public static IEnumerable<Example> Examples =>
     [
@@ -51,6 +54,7 @@ public sealed class DemoCommand : ICommand
         new("A resegmenting box that keeps options on the first piece only", new DemoCommand { Middlebox = "split:256:first" }),
     ];
 
+    /// <inheritdoc/>
     public int Execute()
     {
         try

@@ -13,24 +13,31 @@ namespace TcpExposure.Tool.Commands;
 [Verb("middlebox", HelpText = "Emulate a TCP middlebox on a router: forward TCP between two interfaces applying behaviours (strip/zero/modify options, seq offset, split, coalesce, proxy ACK, window, drop beyond hole).")]
 public sealed class MiddleboxCommand : ICommand
 {
+    /// <summary>--netns: the router's network namespace; null runs in the current one.</summary>
     [Option("netns", HelpText = "The router's network namespace (default: the current one).")]
     public string? Netns { get; set; }
 
+    /// <summary>--left: the router's interface toward the client; default eth0.</summary>
     [Option("left", Default = "eth0", HelpText = "The interface toward the client.")]
     public string Left { get; set; } = "eth0";
 
+    /// <summary>--right: the router's interface toward the server; default eth1.</summary>
     [Option("right", Default = "eth1", HelpText = "The interface toward the server.")]
     public string Right { get; set; } = "eth1";
 
+    /// <summary>-b/--behaviour: the comma-separated behaviours applied to forwarded TCP (strip/zero/modify options, seq offset, split, coalesce, proxy ACK, window, drop beyond a hole); required.</summary>
     [Option('b', "behaviour", Required = true, HelpText = "Comma-separated behaviours: " + MiddleboxSpec.Help + ".")]
     public string Behaviour { get; set; } = "";
 
+    /// <summary>--duration: seconds to forward before stopping and printing the counters; null waits for Ctrl-C or SIGTERM.</summary>
     [Option("duration", HelpText = "Stop after this many seconds (default: wait for Ctrl-C or SIGTERM).")]
     public double? Duration { get; set; }
 
+    /// <summary>-v/--verbose: print one line per segment sent.</summary>
     [Option('v', "verbose", HelpText = "One line per segment sent.")]
     public bool Verbose { get; set; }
 
+    /// <summary>The example invocations shown by <c>tcpexposure middlebox --help</c>.</summary>
     [Usage(ApplicationAlias = "tcpexposure")]
     public static IEnumerable<Example> Examples =>
     [
@@ -38,6 +45,7 @@ public sealed class MiddleboxCommand : ICommand
             new MiddleboxCommand { Netns = "txbed-rtr", Behaviour = "strip:30:syn,seq-offset:1000" }),
     ];
 
+    /// <inheritdoc/>
     public int Execute()
     {
         IReadOnlyList<IMiddleboxBehaviour> behaviours;

@@ -9,12 +9,15 @@ namespace TcpExposure.Tool.Commands;
 [Verb("read", HelpText = "Print one summary line per packet of a pcap or pcapng file.")]
 public sealed class ReadCommand : ICommand
 {
+    /// <summary>FILE: the capture to read: pcap (micro- or nanosecond timestamps, either byte order) or pcapng.</summary>
     [Value(0, MetaName = "FILE", Required = true, HelpText = "A pcap (micro- or nanosecond, either byte order) or pcapng file.")]
     public string File { get; set; } = "";
 
+    /// <summary>--format: how each packet is summarised: legacy, tcpdump (the default), drill or json.</summary>
     [Option("format", Default = SummaryFormat.Tcpdump, HelpText = "Summary style: legacy, tcpdump, drill or json.")]
     public SummaryFormat Format { get; set; } = SummaryFormat.Tcpdump;
 
+    /// <inheritdoc/>
     public int Execute()
     {
         if (!System.IO.File.Exists(File))

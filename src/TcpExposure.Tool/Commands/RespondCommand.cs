@@ -16,48 +16,62 @@ namespace TcpExposure.Tool.Commands;
 [Verb("respond", HelpText = "Run the stateless TCP responder (legacy mptcp-server.py) on a port until Ctrl-C or SIGTERM.")]
 public sealed class RespondCommand : ICommand
 {
+    /// <summary>--port: the TCP port answered (1-65535); required.</summary>
     [Option("port", Required = true, HelpText = "The TCP port to answer (1-65535).")]
     public int Port { get; set; }
 
+    /// <summary>--addr: answer only segments sent to this address; null answers for every local address.</summary>
     [Option("addr", HelpText = "Answer only segments for this address (default: every local address).")]
     public string? Address { get; set; }
 
+    /// <summary>--via: raw (raw IP sockets and AF_PACKET capture, the batched fast path; the default) or pcap (libpcap on one interface, needs --peer).</summary>
     [Option("via", Default = "raw", HelpText = "raw (raw IP sockets + AF_PACKET capture) or pcap (libpcap on one interface).")]
     public string Via { get; set; } = "raw";
 
+    /// <summary>--rx: with --via raw, how packets are read: ring (a PACKET_MMAP TPACKET_V3 ring, no system call per packet; the default) or mmsg (recvmmsg batches).</summary>
     [Option("rx", Default = "ring", HelpText = "With --via raw: how packets are read: ring (a PACKET_MMAP TPACKET_V3 ring, no system call per packet) or mmsg (recvmmsg batches).")]
     public string Rx { get; set; } = "ring";
 
+    /// <summary>--tx: with --via raw and --rx ring, how answers leave: link (AF_PACKET back to the interface and MAC the segment came from, bypassing the qdisc; the default) or raw (raw IP sockets, routed by the kernel).</summary>
     [Option("tx", Default = "link", HelpText = "With --via raw and --rx ring: how answers are sent: link (AF_PACKET, back to the interface and link-layer address the segment came from, qdisc bypassed) or raw (raw IP sockets: the kernel routes them).")]
     public string Tx { get; set; } = "link";
 
+    /// <summary>--netns: the network namespace to answer in (from <c>ip netns add</c> or the testbed); null runs in the current one.</summary>
     [Option("netns", HelpText = "Run inside this network namespace (as made by `ip netns add` or the testbed).")]
     public string? Netns { get; set; }
 
+    /// <summary>--iface: capture and send on this interface only; with --via pcap the default is the route toward --peer.</summary>
     [Option("iface", HelpText = "Capture and send on this interface only (with --via pcap: default the route toward --peer).")]
     public string? Interface { get; set; }
 
+    /// <summary>--peer: with --via pcap, an address the answers go toward; it picks the interface and the next hop's MAC address.</summary>
     [Option("peer", HelpText = "With --via pcap: an address the answers go toward; picks the interface and the next hop's MAC.")]
     public string? Peer { get; set; }
 
+    /// <summary>--duration: seconds to answer before printing the counters and exiting; null runs until Ctrl-C or SIGTERM.</summary>
     [Option("duration", HelpText = "Stop after this many seconds (default: run until Ctrl-C or SIGTERM).")]
     public double? Duration { get; set; }
 
+    /// <summary>--no-rst-guard: skip the iptables rule that drops the kernel's RSTs from the port, so the kernel may reset the probes' connections.</summary>
     [Option("no-rst-guard", HelpText = "Do not add the iptables rule that keeps the kernel from resetting connections to the port.")]
     public bool NoRstGuard { get; set; }
 
+    /// <summary>--no-ingress-drop: let the kernel's TCP see segments to the port too, instead of the raw-table rule that drops them once our capture has them.</summary>
     [Option("no-ingress-drop", HelpText = "Let the kernel's own TCP see segments to the port too (by default an iptables raw-table rule drops them after our capture has seen them, so the kernel spends nothing on them).")]
     public bool NoIngressDrop { get; set; }
 
+    /// <summary>-v/--verbose: print one summary line per answer sent.</summary>
     [Option('v', "verbose", HelpText = "Print one summary line per answer.")]
     public bool Verbose { get; set; }
 
+    /// <summary>The example invocations shown by <c>tcpexposure respond --help</c>.</summary>
     [Usage(ApplicationAlias = "tcpexposure")]
     public static IEnumerable<Example> Examples =>
     [
         new("Answer port 8080 on the test network's server", new RespondCommand { Port = 8080, Netns = "txbed-srv", Verbose = true }),
     ];
 
+    /// <inheritdoc/>
     public int Execute()
     {
         if (Port is < 1 or > 65535)

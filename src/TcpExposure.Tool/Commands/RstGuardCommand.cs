@@ -14,24 +14,30 @@ namespace TcpExposure.Tool.Commands;
 [Verb("rst-guard", HelpText = "Drop the kernel's RSTs from ADDR:PORT (an iptables rule) until Ctrl-C, SIGTERM or --duration.")]
 public sealed class RstGuardCommand : ICommand
 {
+    /// <summary>--local: the ADDRESS:PORT whose kernel RSTs are dropped ([ADDRESS]:PORT for IPv6, 0.0.0.0:PORT for every address); required.</summary>
     [Option("local", Required = true, HelpText = "The local address and port our code plays TCP on: 10.0.0.1:8080, [fd00::1]:8080, 0.0.0.0:8080 (every address).")]
     public string Local { get; set; } = "";
 
+    /// <summary>--netns: the network namespace the address lives in; null uses the current one.</summary>
     [Option("netns", HelpText = "The network namespace the address lives in (default: the current one).")]
     public string? Netns { get; set; }
 
+    /// <summary>--duration: seconds to hold the rule before removing it and exiting; null waits for Ctrl-C or SIGTERM.</summary>
     [Option("duration", HelpText = "Remove the rule and exit after this many seconds (default: wait for Ctrl-C or SIGTERM).")]
     public double? Duration { get; set; }
 
+    /// <summary>-q/--quiet: no progress lines on stderr.</summary>
     [Option('q', "quiet", HelpText = "No progress on stderr.")]
     public bool Quiet { get; set; }
 
+    /// <summary>The example invocations shown by <c>tcpexposure rst-guard --help</c>.</summary>
     [Usage(ApplicationAlias = "tcpexposure")]
     public static IEnumerable<Example> Examples =>
     [
         new("Keep the kernel from resetting a scapy handshake on port 8080", new RstGuardCommand { Local = "10.77.1.2:8080", Netns = "txbed-srv" }),
     ];
 
+    /// <inheritdoc/>
     public int Execute()
     {
         var endpoint = EndpointArgument.Parse(Local, "--local");

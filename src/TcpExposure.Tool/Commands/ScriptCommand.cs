@@ -15,24 +15,30 @@ namespace TcpExposure.Tool.Commands;
 [Verb("script", HelpText = "Run a Python script (legacy TCPExposure scripts too, Python 2 syntax converted in memory) against this library.")]
 public sealed partial class ScriptCommand : ICommand
 {
+    /// <summary>FILE: the Python script to run (Python 3, or legacy Python 2 converted in memory; the file is not changed).</summary>
     [Value(0, MetaName = "FILE", Required = true, HelpText = "The Python script.")]
     public string File { get; set; } = "";
 
+    /// <summary>ARGS: the arguments passed on to the script (put -- before them when they start with -).</summary>
     [Value(1, MetaName = "ARGS", HelpText = "Arguments for the script (put -- before them when they start with -).")]
     public IEnumerable<string> Arguments { get; set; } = [];
 
+    /// <summary>--python: the Python 3 interpreter to run; null means /usr/bin/python3 if present, else python3 on PATH.</summary>
     [Option("python", HelpText = "The Python 3 interpreter (default: /usr/bin/python3, else python3 on PATH).")]
     public string? Python { get; set; }
 
+    /// <summary>--show-converted: print the Python 3 text of a converted Python 2 script on stderr before running it.</summary>
     [Option("show-converted", HelpText = "Print the Python 3 text of a converted Python 2 script on stderr before running it.")]
     public bool ShowConverted { get; set; }
 
+    /// <summary>The example invocations shown by <c>tcpexposure script --help</c>.</summary>
     [Usage(ApplicationAlias = "tcpexposure")]
     public static IEnumerable<Example> Examples =>
     [
         new("Run the legacy example against a host", new ScriptCommand { File = "examples/example.py", Arguments = ["10.0.0.2", "80"] }),
     ];
 
+    /// <inheritdoc/>
     public int Execute()
     {
         if (!System.IO.File.Exists(File))

@@ -16,51 +16,67 @@ namespace TcpExposure.Tool.Commands;
 [Verb("send", HelpText = "Send crafted TCP segments (raw socket or libpcap) and print every answer; --count/--rate flood.")]
 public sealed class SendCommand : ICommand
 {
+    /// <summary>--dst: the destination ADDRESS:PORT ([ADDRESS]:PORT for IPv6); needed with --segment.</summary>
     [Option("dst", HelpText = "Destination ADDRESS:PORT ([v6addr]:port for IPv6).")]
     public string? Destination { get; set; }
 
+    /// <summary>--src: the source ADDRESS:PORT, ADDRESS or :PORT; what is left out is the route's source address and a random port.</summary>
     [Option("src", HelpText = "Source ADDRESS:PORT, ADDRESS or :PORT (default: the route's source address and a random port).")]
     public string? Source { get; set; }
 
+    /// <summary>--segment (repeatable): segments in packetdrill notation, sent in order.</summary>
     [Option("segment", Separator = '\u0001', HelpText = "A segment in packetdrill notation, e.g. \"S 0:0(0) win 8192 <mss 1460>\"; repeat for more.")]
     public IEnumerable<string> Segments { get; set; } = [];
 
+    /// <summary>--hex (repeatable): whole IP packets as hex, sent exactly as given.</summary>
     [Option("hex", Separator = '\u0001', HelpText = "A whole IP packet in hex, sent exactly as given; repeat for more.")]
     public IEnumerable<string> Hex { get; set; } = [];
 
+    /// <summary>--delay: seconds to wait before each packet after the first (0 to 86400); default 0.</summary>
     [Option("delay", Default = 0.0, HelpText = "Seconds to wait before each packet after the first.")]
     public double Delay { get; set; }
 
+    /// <summary>--via: the transport: raw (raw sockets, the default) or pcap (libpcap).</summary>
     [Option("via", Default = "raw", HelpText = "Transport: raw (raw sockets) or pcap (libpcap).")]
     public string Via { get; set; } = "raw";
 
+    /// <summary>--iface: the interface to send and capture on; null uses the route's.</summary>
     [Option("iface", HelpText = "Interface to send and capture on (default: the route's).")]
     public string? Interface { get; set; }
 
+    /// <summary>--timeout: seconds to keep listening for answers after the last packet (0 to 86400); default 1.</summary>
     [Option("timeout", Default = 1.0, HelpText = "Seconds to wait for answers after the last packet.")]
     public double Timeout { get; set; } = 1.0;
 
+    /// <summary>--until: stop listening at the first answer of this kind (none, synack, rst, any); default none.</summary>
     [Option("until", Default = StopCondition.None, HelpText = "Stop at the first answer of a kind: none, synack, rst, any.")]
     public StopCondition Until { get; set; }
 
+    /// <summary>--pcap: a pcap file to record every packet sent and captured.</summary>
     [Option("pcap", HelpText = "Write every packet sent and captured to this pcap file.")]
     public string? PcapFile { get; set; }
 
+    /// <summary>--json: print one JSON object per line (each packet sent or answer received, or the flood's totals) instead of text.</summary>
     [Option("json", HelpText = "Print one JSON object per line instead of text.")]
     public bool Json { get; set; }
 
+    /// <summary>--netns: the network namespace to send from (from <c>ip netns add</c> or the testbed); null uses the current one.</summary>
     [Option("netns", HelpText = "Run inside this network namespace (as made by `ip netns add` or the testbed).")]
     public string? Netns { get; set; }
 
+    /// <summary>--count: flood mode when above 0: send the first segment this many times, varying the source port; no answers are read.</summary>
     [Option("count", Default = 0L, HelpText = "Flood: send the (first) segment this many times, varying the source port.")]
     public long Count { get; set; }
 
+    /// <summary>--rate: flood rate in packets per second; 0 (the default) sends as fast as possible.</summary>
     [Option("rate", Default = 0.0, HelpText = "Flood: packets per second (0: as fast as possible).")]
     public double Rate { get; set; }
 
+    /// <summary>--no-rst-guard: let the kernel's RSTs from our source port out instead of dropping them with an iptables rule.</summary>
     [Option("no-rst-guard", HelpText = "Do not drop the kernel's RSTs from our source port.")]
     public bool NoRstGuard { get; set; }
 
+    /// <inheritdoc/>
     public int Execute()
     {
         Validate();

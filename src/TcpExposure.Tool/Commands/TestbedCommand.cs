@@ -18,50 +18,65 @@ public sealed class TestbedCommand : ICommand
     /// <summary>The name <c>up</c> uses without --name.</summary>
     public const string DefaultName = "txbed";
 
+    /// <summary>ACTION: up (build), down (remove), exec (run a command in a host) or status (show the network).</summary>
     [Value(0, MetaName = "ACTION", Required = true, HelpText = "up | down | exec | status")]
     public string Action { get; set; } = "";
 
+    /// <summary>For exec: the host (cli, rtr, rtr2, ..., srv), then, after --, the command and its arguments.</summary>
     [Value(1, MetaName = "HOST -- COMMAND", HelpText = "For exec: the host (cli, rtr, rtr2, srv) and, after --, the command to run there.")]
     public IEnumerable<string> Rest { get; set; } = [];
 
+    /// <summary>--name: the network name, the prefix of its namespaces (NAME-cli, NAME-rtr, NAME-srv); default <see cref="DefaultName"/>, or a unique one with --foreground.</summary>
     [Option("name", HelpText = "Network name, the namespace prefix (NAME-cli, NAME-rtr, NAME-srv). Default: txbed; with --foreground a unique one.")]
     public string? Name { get; set; }
 
+    /// <summary>--routers: how many routers sit between cli and srv (1-8); default 1.</summary>
     [Option("routers", Default = 1, HelpText = "Routers in the chain between cli and srv (1-8).")]
     public int Routers { get; set; } = 1;
 
+    /// <summary>--mtu: the MTU of every link in bytes (1280-65535); null keeps the veth default of 1500.</summary>
     [Option("mtu", HelpText = "MTU of every link (1280-65535).")]
     public int? Mtu { get; set; }
 
+    /// <summary>--loss: percent of packets the impaired router drops in each direction (iptables statistic); null drops none.</summary>
     [Option("loss", HelpText = "Percent of packets the router drops, in each direction (iptables statistic).")]
     public double? Loss { get; set; }
 
+    /// <summary>--loss-to-srv: percent dropped from cli toward srv; overrides --loss for that direction.</summary>
     [Option("loss-to-srv", HelpText = "Percent dropped from cli toward srv (overrides --loss).")]
     public double? LossToServer { get; set; }
 
+    /// <summary>--loss-to-cli: percent dropped from srv toward cli; overrides --loss for that direction.</summary>
     [Option("loss-to-cli", HelpText = "Percent dropped from srv toward cli (overrides --loss).")]
     public double? LossToClient { get; set; }
 
+    /// <summary>--strip-option: TCP option kinds the impaired router removes (iptables TCPOPTSTRIP), e.g. 8 for timestamps.</summary>
     [Option("strip-option", Separator = ',', HelpText = "TCP option kinds the router removes (TCPOPTSTRIP), e.g. 8 or 4,8.")]
     public IEnumerable<int> StripOptions { get; set; } = [];
 
+    /// <summary>--clamp-mss: the MSS, in bytes, the impaired router clamps SYNs to (iptables TCPMSS); null leaves the MSS alone.</summary>
     [Option("clamp-mss", HelpText = "Clamp the MSS of SYNs crossing the router to N (TCPMSS).")]
     public int? ClampMss { get; set; }
 
+    /// <summary>--nat: the impaired router masquerades (source-NATs) what it forwards toward srv.</summary>
     [Option("nat", HelpText = "The router masquerades what it forwards toward srv.")]
     public bool Nat { get; set; }
 
+    /// <summary>--impaired-router: which router carries the loss, option stripping, MSS clamp and NAT (1 = next to cli); default 1.</summary>
     [Option("impaired-router", Default = 1, HelpText = "Which router (1 = next to cli) carries the impairments.")]
     public int ImpairedRouter { get; set; } = 1;
 
+    /// <summary>--foreground: with up, stay in the foreground and tear the network down on Ctrl-C or SIGTERM.</summary>
     [Option("foreground", HelpText = "up: stay in the foreground and tear the network down on Ctrl-C or SIGTERM.")]
     public bool Foreground { get; set; }
 
+    /// <summary>-q/--quiet: no progress lines on stderr.</summary>
     [Option('q', "quiet", HelpText = "No progress on stderr.")]
     public bool Quiet { get; set; }
 
     private static readonly UnParserSettings Skip = new() { SkipDefault = true };
 
+    /// <summary>The example invocations shown by <c>tcpexposure testbed --help</c>.</summary>
     [Usage(ApplicationAlias = "tcpexposure")]
     public static IEnumerable<Example> Examples =>
     [
@@ -70,6 +85,7 @@ public sealed class TestbedCommand : ICommand
         new("Remove it", Skip, new TestbedCommand { Action = "down" }),
     ];
 
+    /// <inheritdoc/>
     public int Execute() => Action switch
     {
         "up" => Up(),

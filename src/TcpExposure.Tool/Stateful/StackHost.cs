@@ -39,8 +39,11 @@ public sealed class StackHost : IAsyncDisposable
         _netns = netns;
     }
 
+    /// <summary>The user-space TCP stack, bound to <see cref="Address"/>.</summary>
     public TcpStack Stack { get; }
+    /// <summary>The transport (raw sockets or libpcap) the stack sends and receives through.</summary>
     public IPacketTransport Transport { get; }
+    /// <summary>The local IP address the stack answers on and opens connections from.</summary>
     public IPAddress Address => Stack.LocalAddress;
 
     /// <summary>
@@ -148,6 +151,7 @@ public sealed class StackHost : IAsyncDisposable
         throw new UsageException("No non-loopback address found here; give one with --addr.");
     }
 
+    /// <summary>Closes the stack and its transport, then removes the RST guards (the iptables rules) it installed.</summary>
     public async ValueTask DisposeAsync()
     {
         await Stack.DisposeAsync().ConfigureAwait(false);
