@@ -39,7 +39,7 @@ public sealed class ServeCommand : ICommand
     [Option("count", HelpText = "Exit after serving this many connections (default: until Ctrl-C or SIGTERM).")]
     public int? Count { get; set; }
 
-    [Option("cc", Default = CongestionAlgorithm.NewReno, HelpText = "Congestion control: NewReno or Cubic.")]
+    [Option("cc", Default = CongestionAlgorithm.NewReno, HelpText = "Congestion control: NewReno, Cubic or Bbr (BBR v1, model-based: random loss does not shrink its window).")]
     public CongestionAlgorithm CongestionControl { get; set; } = CongestionAlgorithm.NewReno;
 
     [Option("min-rto", Default = 200, HelpText = "Lower bound of the retransmission timeout in ms (RFC 6298 says 1000; Linux uses 200).")]
