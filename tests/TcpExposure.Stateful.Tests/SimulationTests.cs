@@ -40,6 +40,9 @@ public class SimulationTests
     [TestCase(CongestionAlgorithm.Cubic, true, 7)]
     [TestCase(CongestionAlgorithm.NewReno, true, 0)]
     [TestCase(CongestionAlgorithm.Cubic, true, 0)]
+    [TestCase(CongestionAlgorithm.Bbr, true, 7)]
+    [TestCase(CongestionAlgorithm.Bbr, false, 7)]
+    [TestCase(CongestionAlgorithm.Bbr, true, 0)]
     public void OneMegabyte_DeterministicLossyTransfer_IsExact(CongestionAlgorithm cc, bool sack, int nth)
     {
         var cfg = new TcpConfig { Sack = sack, CongestionControl = cc };
