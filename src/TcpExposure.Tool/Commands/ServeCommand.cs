@@ -39,8 +39,9 @@ public sealed class ServeCommand : ICommand
     [Option("count", HelpText = "Exit after serving this many connections (default: until Ctrl-C or SIGTERM).")]
     public int? Count { get; set; }
 
-    [Option("cc", Default = CongestionAlgorithm.NewReno, HelpText = "Congestion control: NewReno, Cubic or Bbr (BBR v1, model-based: random loss does not shrink its window).")]
-    public CongestionAlgorithm CongestionControl { get; set; } = CongestionAlgorithm.NewReno;
+    [Option("cc", Default = CongestionAlgorithm.Bbr, HelpText = "Congestion control: Bbr (default: BBR v1, model-based, random loss does not shrink its window; "
+        + "what the kernel uses when net.ipv4.tcp_congestion_control = bbr, as on the test machine), NewReno or Cubic (loss-based).")]
+    public CongestionAlgorithm CongestionControl { get; set; } = CongestionAlgorithm.Bbr;
 
     [Option("min-rto", Default = 200, HelpText = "Lower bound of the retransmission timeout in ms (RFC 6298 says 1000; Linux uses 200).")]
     public int MinRtoMs { get; set; } = 200;
