@@ -98,6 +98,7 @@ public sealed class BbrCongestionControl : ICongestionControl
     private long _ackEpochAcked;
 
     private uint _random = 0x9E3779B9;
+    private bool _hasSeenRtt;
 
     /// <summary>A connection starting with <paramref name="initialWindowSegments"/> segments of <paramref name="mss"/> bytes.</summary>
     public BbrCongestionControl(int mss, int initialWindowSegments)
@@ -172,9 +173,10 @@ public sealed class BbrCongestionControl : ICongestionControl
     /// <summary>
     /// One ACK (Linux bbr_main): updates the model from <paramref name="rs"/> and sets the window.
     /// <paramref name="inFlight"/> is the pipe after the ACK; <paramref name="lost"/> the bytes the
-    /// ACK's processing newly deemed lost; <paramref name="state"/> the connection's recovery state.
+    /// ACK's processing newly deemed lost; <paramref name="state"/> the connection's recovery state;
+    /// <paramref name="srtt"/> the connection's smoothed RTT if any (the first pacing rate comes from it).
     /// </summary>
-    public void Update(in RateSample rs, int inFlight, int lost, RecoveryState state, TimeSpan now)
+    public void Update(in RateSample rs, int inFlight, int lost, RecoveryState state, TimeSpan now, TimeSpan? srtt = null)
     {
         int priorInFlight = inFlight + rs.AckedSacked + lost;
         UpdateBandwidth(rs);
@@ -188,8 +190,20 @@ public sealed class BbrCongestionControl : ICongestionControl
 
         double bw = _bw.Value;
         double rate = PacingGain * bw * PacingMargin;
-        if (bw == 0)
-            rate = HighGain * _initialWindow / (_minRtt ?? TimeSpan.FromMilliseconds(1)).TotalSeconds;
+        if (bw == 0 || !_hasSeenRtt)
+        {
+            // Before any bandwidth sample: Startup's gain over the initial window per RTT (Linux
+            // bbr_init_pacing_rate_from_rtt), set once from the first RTT known, 1 ms until then.
+            var rtt = _minRtt ?? (srtt is { } s && s > TimeSpan.Zero ? s : (TimeSpan?)null);
+            double init = HighGain * _initialWindow / (rtt ?? TimeSpan.FromMilliseconds(1)).TotalSeconds;
+            if (!_hasSeenRtt && rtt is not null)
+            {
+                _hasSeenRtt = true;
+                PacingRate = init;
+            }
+            if (bw == 0)
+                rate = init;
+        }
         if (FullBandwidthReached || rate > PacingRate)
             PacingRate = rate;
 
@@ -380,10 +394,12 @@ public sealed class BbrCongestionControl : ICongestionControl
     /// two segments to 64 KB) on top, so that batching cannot starve the pipe; two segments more in
     /// the 1.25 phase so that a small BDP still probes.
     /// </summary>
+    /// <summary>The send quantum: about a millisecond of data at the pacing rate, two segments to 64 KB (Linux bbr_tso_segs_goal).</summary>
+    public int SendQuantum => (int)Math.Clamp((long)(PacingRate / 1024), 2L * _mss, MaxQuantum);
+
     private long QuantizationBudget(long window)
     {
-        long quantum = Math.Clamp((long)(PacingRate / 1024), 2L * _mss, MaxQuantum);
-        window += 3 * quantum;
+        window += 3L * SendQuantum;
         if (Mode == BbrMode.ProbeBw && _cycleIndex == 0)
             window += 2L * _mss;
         return window;

@@ -65,6 +65,8 @@ public sealed class TcpConnection
     private SeqNumber _rxtRoundMark;  // SND.MAX when the current round of SACK retransmissions began
     private bool _rtoRecovery;        // after an RTO, until SND.UNA reaches _recover (Linux's TCP_CA_Loss; for BBR)
     private int _ackLostBytes;        // bytes the current ACK's processing newly deemed lost (for BBR)
+    private TimeSpan _paceRelease;    // BBR pacing: when the next byte is due at the pacing rate
+    private TimeSpan? _paceDeadline;  // armed when pacing held data back
 
     // D-SACK undo (RFC 2883 section 4, Linux's undo_retrans): the window before the last reduction,
     // and how many of that episode's retransmissions the peer has not yet reported as duplicates.
@@ -191,6 +193,7 @@ public sealed class TcpConnection
             if (RackOn)
                 d = Min(d, _rack.ReorderDeadline);
             d = Min(d, KeepAliveDeadline);
+            d = Min(d, _paceDeadline);
             if (_userTimerBase is { } b)
                 d = Min(d, b + _cfg.UserTimeout);
             return d;
@@ -209,6 +212,29 @@ public sealed class TcpConnection
     private bool TrackTransmissions => RackOn || _bbr is not null;
     /// <summary>The congestion control sets the window in recovery too (BBR): no PRR, ssthresh or inflation.</summary>
     private bool CcOwnsRecovery => _cc.OwnsRecovery;
+    private bool PacingOn => _cfg.Pacing && _bbr is { PacingRate: > 0 };
+
+    /// <summary>
+    /// Pacing holds the next segment: the release time is more than one send quantum ahead (the
+    /// quantum goes as a burst, as a GSO segment would); arms the deadline for when it is not.
+    /// </summary>
+    private bool PacingHolds(TimeSpan now)
+    {
+        if (!PacingOn)
+            return false;
+        var horizon = TimeSpan.FromSeconds(_bbr!.SendQuantum / _bbr.PacingRate);
+        if (_paceRelease <= now + horizon)
+            return false;
+        _paceDeadline = _paceRelease - horizon;
+        return true;
+    }
+
+    /// <summary><paramref name="bytes"/> left now: the release time moves on by their time at the pacing rate.</summary>
+    private void Paced(int bytes, TimeSpan now)
+    {
+        if (PacingOn && bytes > 0)
+            _paceRelease = (_paceRelease > now ? _paceRelease : now) + TimeSpan.FromSeconds(bytes / _bbr!.PacingRate);
+    }
     /// <summary>Bytes believed in the network with RACK: outstanding less SACKed less deemed lost.</summary>
     private int RackInFlight => Math.Max(0, FlightSize - _rack.SackedBytes - _rack.LostBytes);
 
@@ -1000,7 +1026,7 @@ public sealed class TcpConnection
     {
         var state = _inRecovery ? RecoveryState.Recovery : _rtoRecovery ? RecoveryState.Loss : RecoveryState.Open;
         int inFlight = InFlight;
-        _bbr!.Update(in _rack.LastRateSample, inFlight, _ackLostBytes, state, now);
+        _bbr!.Update(in _rack.LastRateSample, inFlight, _ackLostBytes, state, now, _rack.SmoothedRtt ?? _rtt.SmoothedRtt);
         if (_bbr.Mode == BbrMode.ProbeRtt)
             _rack.MarkAppLimited(inFlight); // ProbeRTT's low rate samples must not lower the estimate
     }
@@ -1182,10 +1208,14 @@ public sealed class TcpConnection
     private void Output(TimeSpan now)
     {
         bool sent = false;
+        if (_paceDeadline <= now)
+            _paceDeadline = null;
         if (State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)
         {
             while (RackOn)
             {
+                if (_paceDeadline is not null || PacingHolds(now))
+                    break;
                 // RACK (RFC 8985) with PRR (RFC 6937): what RACK deemed lost goes first, then new data;
                 // in recovery PRR's quota limits both, otherwise the congestion window does.
                 int pipe = RackInFlight;
@@ -1201,14 +1231,17 @@ public sealed class TcpConnection
                         break;
                     if (_inRecovery)
                         _prr.OnSent(n);
+                    Paced(n, now);
                     sent = true;
                     continue;
                 }
                 var before = _sndMax;
+                var nxtBefore = _sndNxt;
                 if (!SendNewSegment(now, budget, pipe))
                     break;
                 if (_inRecovery)
                     _prr.OnSent(_sndMax - before);
+                Paced(_sndNxt - nxtBefore, now);
                 sent = true;
             }
             while (!RackOn)

@@ -342,4 +342,41 @@ public class BbrTests
         Assert.That(h.Conn.CongestionWindow, Is.GreaterThanOrEqualTo(10_000), "loss state over: the window from before the RTO");
         Assert.That(h.Conn.Timeouts, Is.EqualTo(1));
     }
+
+    [Test]
+    public void Pacing_SpreadsTheWindowAtThePacingRate_InQuantumBursts()
+    {
+        var h = new ConnectionHarness(Plain with { Sack = true, CongestionControl = CongestionAlgorithm.Bbr, Pacing = true });
+        h.PassiveOpen(synOptions: Opts(mss: 1000, sackOk: true));
+        var bbr = (BbrCongestionControl)h.Conn.CongestionControl;
+        // The handshake's 100 ms RTT sets the first rate: 2.885 * 10 segments per RTT (Linux
+        // bbr_init_pacing_rate_from_rtt); a quantum is two segments at so low a rate.
+        Assert.That(bbr.PacingRate, Is.EqualTo(BbrCongestionControl.HighGain * 10_000 / 0.1).Within(1e-6));
+        Assert.That(bbr.SendQuantum, Is.EqualTo(2000));
+        double gap = 1000 / bbr.PacingRate;     // seconds per segment, about 3.5 ms
+        double horizon = bbr.SendQuantum / bbr.PacingRate;
+
+        h.Conn.Send(new byte[30_000], h.Now);
+        Assert.That(h.Out(), Has.Length.EqualTo(3), "a quantum's worth ahead of the release time, not the whole initial window");
+        Assert.That(h.Conn.NextDeadline!.Value.TotalSeconds, Is.EqualTo(0.1 + 3 * gap - horizon).Within(1e-6));
+        h.At(0.15);
+        var later = h.OutTimed();
+        Assert.That(later, Has.Length.EqualTo(7), "the rest of the initial window, paced");
+        Assert.That(later[0].At, Is.EqualTo(0.1 + 3 * gap - horizon).Within(2e-6));
+        for (int i = 1; i < later.Length; i++)
+            Assert.That(later[i].At - later[i - 1].At, Is.EqualTo(gap).Within(2e-6), $"segment {i}");
+
+        // The ACK of the window (10000 bytes in ~100 ms) opens the window to 20 segments; after a
+        // pause the release time is in the past: a quantum goes at once, the rest paced again.
+        h.At(0.25);
+        h.In(".", 1, ack: 10001);
+        Assert.That(bbr.BottleneckBandwidth, Is.GreaterThan(0));
+        gap = 1000 / bbr.PacingRate;
+        Assert.That(h.Out(), Has.Length.EqualTo(3));
+        h.At(0.4);
+        later = h.OutTimed();
+        Assert.That(later, Has.Length.EqualTo(17));
+        for (int i = 1; i < later.Length; i++)
+            Assert.That(later[i].At - later[i - 1].At, Is.EqualTo(gap).Within(2e-6), $"segment {i}");
+    }
 }

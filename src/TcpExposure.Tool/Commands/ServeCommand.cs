@@ -46,6 +46,9 @@ public sealed class ServeCommand : ICommand
     [Option("min-rto", Default = 200, HelpText = "Lower bound of the retransmission timeout in ms (RFC 6298 says 1000; Linux uses 200).")]
     public int MinRtoMs { get; set; } = 200;
 
+    [Option("pacing", HelpText = "With --cc Bbr: pace transmissions at BBR's pacing rate in one-quantum bursts (default: the window alone bounds the flight).")]
+    public bool Pacing { get; set; }
+
     [Option("no-offload", HelpText = "With --via raw: send every segment as its own packet with its own checksum, instead of TCP super-packets the kernel segments (GSO through an AF_PACKET socket).")]
     public bool NoOffload { get; set; }
 
@@ -82,6 +85,7 @@ public sealed class ServeCommand : ICommand
         var host = StackHost.Open(Addr, Netns, Via, Peer, new TcpConfig
         {
             CongestionControl = CongestionControl,
+            Pacing = Pacing,
             MinRto = TimeSpan.FromMilliseconds(MinRtoMs),
             UserTimeout = TimeSpan.FromSeconds(UserTimeoutSeconds),
             SendBufferSize = 4 << 20,
