@@ -11,6 +11,9 @@ namespace TcpExposure.Stateful;
 /// RACK.rtt + RACK.reo_wnd is deemed lost. What is not yet overdue arms the reordering timer
 /// (<see cref="ReorderDeadline"/>). Loss is thus found from time, not from counting duplicate
 /// ACKs, so lost retransmissions and losses in short flights are repaired without an RTO.
+/// The same record estimates the delivery rate (draft-cheng-iccrg-delivery-rate-estimation): each
+/// transmission snapshots the connection's delivered count and time, and each ACK yields a
+/// <see cref="RateSample"/> from the most recently sent segment it delivered (for BBR).
 /// Like the connection it never reads a clock: every call takes <c>now</c>. The record is a ring
 /// of structs, allocated once (it only grows if a window holds more segments than expected).
 /// </summary>

@@ -11,7 +11,10 @@ namespace TcpExposure.Stateful;
 /// <see cref="NextDeadline"/>: the earliest of the retransmission timer (RTO, tail loss probe or
 /// persist), RACK's reordering timer, the delayed ACK, keepalive, TIME-WAIT and the user timeout.
 /// Loss recovery with a SACK peer is RACK-TLP (RFC 8985, <see cref="Rack"/>) with PRR (RFC 6937)
-/// and D-SACK undo (RFC 2883); without SACK it is NewReno (RFC 6582).
+/// and D-SACK undo (RFC 2883); without SACK it is NewReno (RFC 6582). With BBR
+/// (<see cref="CongestionAlgorithm.Bbr"/>) the algorithm owns the window in recovery too: PRR's
+/// quota, ssthresh and NewReno's inflation are left out, and every ACK feeds it a delivery rate
+/// sample from the transmission record (kept for BBR even without RACK).
 /// Not thread-safe: the owner serializes calls.
 /// </summary>
 public sealed class TcpConnection
