@@ -411,6 +411,14 @@ public sealed class BbrCongestionControl : ICongestionControl
     /// <summary>The window the model sets now (without the recovery rules): for tests and diagnostics.</summary>
     public long TargetWindow => QuantizationBudget(Bdp(_bw.Value, CwndGainNow) + AckAggregationWindow(_bw.Value));
 
+    /// <summary>The model in one line (for diagnostics, e.g. <c>serve -v</c>).</summary>
+    public override string ToString()
+    {
+        double bw = _bw.Value;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"bbr {Mode} btlbw {bw * 8 / 1e6:F0} Mbit/s rtprop {(_minRtt ?? TimeSpan.Zero).TotalMicroseconds:F0} us bdp {Bdp(bw, 1)} aggregation {AckAggregationWindow(bw)} quantum {SendQuantum} target {TargetWindow} cwnd {_cwnd} rounds {_roundCount}");
+    }
+
     private void SetWindow(in RateSample rs, int inFlight, int lost, RecoveryState state, double bw)
     {
         int acked = rs.AckedSacked;

@@ -149,6 +149,8 @@ public sealed class TcpConnection
     public long FastRetransmits { get; private set; }
     /// <summary>Tail loss probes sent (RFC 8985 section 7).</summary>
     public long TailLossProbes { get; private set; }
+    /// <summary>The largest flight (bytes sent and not cumulatively acknowledged) so far.</summary>
+    public long MaxFlightSize { get; private set; }
     /// <summary>Bytes RACK deemed lost from transmission times (RFC 8985), on ACKs and on the reordering timer.</summary>
     public long RackLostBytes { get; private set; }
     /// <summary>Window reductions undone because D-SACKs showed every retransmission of the episode was spurious.</summary>
@@ -1363,7 +1365,11 @@ public sealed class TcpConnection
             _rack.OnSent(_sndNxt, _sndNxt + len + (fin ? 1 : 0), now);
         _sndNxt += len + (fin ? 1 : 0);
         if (_sndNxt > _sndMax)
+        {
             _sndMax = _sndNxt;
+            if (FlightSize > MaxFlightSize)
+                MaxFlightSize = FlightSize;
+        }
         if (_rtxDeadline is null || _tlpArmed || (!retransmission && TlpEligible))
             ArmRetransmitTimer(now); // a probe timeout follows the newest segment (RFC 8985 7.2)
         return true;

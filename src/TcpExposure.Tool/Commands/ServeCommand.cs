@@ -154,7 +154,7 @@ public sealed class ServeCommand : ICommand
             await socket.FlushAsync().ConfigureAwait(false);
             var c = socket.Counters;
             Progress(string.Create(CultureInfo.InvariantCulture,
-                $"{socket.Id}: {socket.RemoteEndPoint} done, {c.BytesSent} bytes in {watch.Elapsed.TotalSeconds:F3} s, {c.Retransmissions} retransmissions ({c.FastRetransmits} fast, {c.Timeouts} timeouts, {c.TailLossProbes} tail loss probes, {c.SpuriousRecoveriesUndone} undone, {c.ZeroWindowProbes} zero-window probes; the process allocated {GC.GetTotalAllocatedBytes() - allocated} bytes meanwhile, {GC.CollectionCount(0) - collections} gen0 collections)"));
+                $"{socket.Id}: {socket.RemoteEndPoint} done, {c.BytesSent} bytes in {watch.Elapsed.TotalSeconds:F3} s, {c.Retransmissions} retransmissions ({c.FastRetransmits} fast, {c.Timeouts} timeouts, {c.TailLossProbes} tail loss probes, {c.SpuriousRecoveriesUndone} undone, {c.ZeroWindowProbes} zero-window probes; largest flight {c.MaxFlight} bytes, cwnd at the end {c.CongestionWindow} ({c.CongestionControl}); the process allocated {GC.GetTotalAllocatedBytes() - allocated} bytes meanwhile, {GC.CollectionCount(0) - collections} gen0 collections)"));
         }
         catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException or OperationCanceledException)
         {
