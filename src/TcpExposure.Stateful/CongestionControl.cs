@@ -7,6 +7,8 @@ public enum CongestionAlgorithm
     NewReno,
     /// <summary>RFC 9438 CUBIC window growth.</summary>
     Cubic,
+    /// <summary>BBR v1 (model-based: bottleneck bandwidth and round-trip time), as Linux tcp_bbr.c; random loss does not shrink its window.</summary>
+    Bbr,
 }
 
 /// <summary>
@@ -28,6 +30,11 @@ public interface ICongestionControl
     void OnRetransmitTimeout(int flightSize, TimeSpan now);
     /// <summary>The last reduction proved spurious (D-SACK): go back to this window and threshold.</summary>
     void Restore(int window, int slowStartThreshold);
+    /// <summary>
+    /// The algorithm sets the window during loss recovery too (model-based, as BBR): the
+    /// connection then applies neither PRR's quota nor ssthresh nor NewReno's inflation to it.
+    /// </summary>
+    bool OwnsRecovery => false;
 }
 
 /// <summary>Creates the algorithm named in the configuration.</summary>
@@ -36,6 +43,7 @@ public static class CongestionControlFactory
     public static ICongestionControl Create(CongestionAlgorithm algorithm, int mss, int initialWindowSegments) => algorithm switch
     {
         CongestionAlgorithm.Cubic => new CubicCongestionControl(mss, initialWindowSegments),
+        CongestionAlgorithm.Bbr => new BbrCongestionControl(mss, initialWindowSegments),
         _ => new NewRenoCongestionControl(mss, initialWindowSegments),
     };
 }

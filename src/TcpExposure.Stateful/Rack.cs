@@ -11,6 +11,9 @@ namespace TcpExposure.Stateful;
 /// RACK.rtt + RACK.reo_wnd is deemed lost. What is not yet overdue arms the reordering timer
 /// (<see cref="ReorderDeadline"/>). Loss is thus found from time, not from counting duplicate
 /// ACKs, so lost retransmissions and losses in short flights are repaired without an RTO.
+/// The same record estimates the delivery rate (draft-cheng-iccrg-delivery-rate-estimation): each
+/// transmission snapshots the connection's delivered count and time, and each ACK yields a
+/// <see cref="RateSample"/> from the most recently sent segment it delivered (for BBR).
 /// Like the connection it never reads a clock: every call takes <c>now</c>. The record is a ring
 /// of structs, allocated once (it only grows if a window holds more segments than expected).
 /// </summary>
@@ -37,6 +40,11 @@ public sealed class Rack
         /// <summary>Transmission order: "sent after" compares this, so two sends in the same clock tick still order.</summary>
         public long Order;
         public Marks Marks;
+        // Delivery rate estimation (draft-cheng-iccrg-delivery-rate-estimation): the connection's
+        // delivery state when this segment was (last) sent.
+        public long Delivered;
+        public TimeSpan DeliveredTime, FirstSentTime;
+        public bool AppLimited;
         public readonly int Length => End - Start;
     }
 
@@ -53,6 +61,14 @@ public sealed class Rack
     private bool _reorderingSeen;      // RACK.reord
     private int _reoWndMult = 1;
     private int _reoWndPersist;
+
+    // Delivery rate estimation, connection state (C.delivered, C.delivered_time, C.first_sent_time,
+    // C.app_limited) and the sample being built from the current ACK.
+    private long _delivered;
+    private TimeSpan _deliveredTime, _firstSentTime;
+    private long _appLimitedUntil;
+    private RateSample _rs;
+    private long _rsOrder;
 
     /// <summary>A record sized for <paramref name="expectedSegments"/> segments in flight.</summary>
     public Rack(int expectedSegments)
@@ -88,6 +104,19 @@ public sealed class Rack
     /// <summary>When the reordering timer fires (a not-yet-overdue segment becomes lost); null when unarmed.</summary>
     public TimeSpan? ReorderDeadline { get; set; }
 
+    /// <summary>Bytes delivered so far (C.delivered): cumulatively acknowledged or SACKed, each byte once.</summary>
+    public long Delivered => _delivered;
+    /// <summary>The rate sample of the last <see cref="OnAck"/>.</summary>
+    public ref readonly RateSample LastRateSample => ref _rs;
+    /// <summary>Whether the sender is marked application-limited (the bubble has not yet been delivered).</summary>
+    public bool AppLimited => _appLimitedUntil != 0;
+
+    /// <summary>
+    /// The sender has less than a segment to send and the window is not full: samples of what is in
+    /// flight now measure the application, not the path (draft-cheng 3.4 / Linux tcp_rate_check_app_limited).
+    /// </summary>
+    public void MarkAppLimited(int inFlight) => _appLimitedUntil = Math.Max(_delivered + inFlight, 1);
+
     /// <summary>Forgets every segment and the RACK reference (the connection starts over).</summary>
     public void Clear()
     {
@@ -107,9 +136,15 @@ public sealed class Rack
     {
         if (end <= start)
             return;
+        if (_count == 0)
+        {
+            // Nothing in flight: a new delivery interval starts now (draft-cheng 3.2).
+            _firstSentTime = now;
+            _deliveredTime = now;
+        }
         if (_count == 0 || start >= At(_count - 1).End)
         {
-            Append(new Segment { Start = start, End = end, Xmit = now, Order = ++_sends });
+            Append(Stamp(new Segment { Start = start, End = end, Xmit = now, Order = ++_sends }));
             return;
         }
         Split(start);
@@ -126,9 +161,19 @@ public sealed class Rack
             s.Marks = (s.Marks & ~Marks.Lost) | Marks.Retransmitted;
             s.Xmit = now;
             s.Order = ++_sends;
+            s = Stamp(s);
         }
         if (At(_count - 1).End < end)
-            Append(new Segment { Start = At(_count - 1).End, End = end, Xmit = now, Order = ++_sends });
+            Append(Stamp(new Segment { Start = At(_count - 1).End, End = end, Xmit = now, Order = ++_sends }));
+    }
+
+    private Segment Stamp(Segment s)
+    {
+        s.Delivered = _delivered;
+        s.DeliveredTime = _deliveredTime;
+        s.FirstSentTime = _firstSentTime;
+        s.AppLimited = _appLimitedUntil != 0;
+        return s;
     }
 
     /// <summary>
@@ -146,6 +191,9 @@ public sealed class Rack
         _ackEchoSentBefore = echoSentBefore;
         _fackBefore = _fack;
         _referenceMoved = false;
+        long priorDelivered = _delivered;
+        _rs = default;
+        _rsOrder = 0;
 
         // Cumulatively acknowledged segments.
         while (_count > 0)
@@ -164,6 +212,7 @@ public sealed class Rack
                     if ((s.Marks & Marks.Lost) != 0)
                         LostBytes -= cut;
                     delivered += cut;
+                    RateDelivered(in s, cut);
                 }
                 s.Start = una;
                 break;
@@ -179,6 +228,7 @@ public sealed class Rack
                 if ((s.Marks & Marks.Lost) != 0)
                     LostBytes -= len;
                 delivered += len;
+                RateDelivered(in s, len);
                 Consider(in s);
             }
             _head = (_head + 1) & (_ring.Length - 1);
@@ -211,13 +261,54 @@ public sealed class Rack
                 SackedBytes += len;
                 SackedSegments++;
                 delivered += len;
+                RateDelivered(in s, len);
                 Consider(in s);
             }
         }
 
         if (_referenceMoved)
             SmoothedRtt = SmoothedRtt is { } srtt ? (srtt * 7 + _rtt) / 8 : _rtt; // one sample per ACK
+        GenerateRateSample(delivered);
         return delivered;
+    }
+
+    /// <summary>draft-cheng 3.3 UpdateRateSample for <paramref name="len"/> bytes of segment <paramref name="s"/> delivered now.</summary>
+    private void RateDelivered(in Segment s, int len)
+    {
+        _delivered += len;
+        _deliveredTime = _ackNow;
+        // The most recently sent segment delivered by this ACK gives the sample (its send snapshot).
+        if (_rsOrder == 0 || s.Order > _rsOrder)
+        {
+            _rsOrder = s.Order;
+            _rs.HasSample = true;
+            _rs.PriorDelivered = s.Delivered;
+            _rs.PriorTime = s.DeliveredTime;
+            _rs.IsAppLimited = s.AppLimited;
+            _rs.SendElapsed = s.Xmit - s.FirstSentTime;
+            _rs.Rtt = (s.Marks & Marks.Retransmitted) == 0 ? _ackNow - s.Xmit : null;
+            _firstSentTime = s.Xmit;
+        }
+    }
+
+    /// <summary>draft-cheng 3.3 GenerateRateSample, at the end of an ACK.</summary>
+    private void GenerateRateSample(int ackedSacked)
+    {
+        _rs.AckedSacked = ackedSacked;
+        _rs.TotalDelivered = _delivered;
+        _rs.DeliveredTime = _deliveredTime;
+        // The application-limited bubble ends once what was in flight at its start is delivered.
+        if (_appLimitedUntil != 0 && _delivered > _appLimitedUntil)
+            _appLimitedUntil = 0;
+        if (!_rs.HasSample)
+            return;
+        _rs.Delivered = _delivered - _rs.PriorDelivered;
+        var ackElapsed = _deliveredTime - _rs.PriorTime;
+        // The slower of the send and ACK rates: ACK compression cannot inflate the estimate.
+        var interval = _rs.SendElapsed > ackElapsed ? _rs.SendElapsed : ackElapsed;
+        _rs.Interval = interval;
+        // An interval below the minimum RTT is an artefact (a stretched ACK), not a rate (Linux tcp_rate_gen).
+        _rs.Valid = interval > TimeSpan.Zero && (MinRtt is not { } m || interval >= m);
     }
 
     private bool _referenceMoved;

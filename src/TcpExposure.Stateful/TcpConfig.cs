@@ -29,7 +29,16 @@ public sealed record TcpConfig
     public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Initial congestion window in segments (RFC 6928: 10).</summary>
     public int InitialWindowSegments { get; init; } = 10;
+    /// <summary>The congestion control algorithm (NewReno by default; serve and repl default to BBR).</summary>
     public CongestionAlgorithm CongestionControl { get; init; } = CongestionAlgorithm.NewReno;
+    /// <summary>
+    /// With BBR: pace transmissions at its pacing rate (pacing_gain * BtlBw), in bursts of one send
+    /// quantum (a millisecond of data at that rate, 2 segments to 64 KB), the connection's deadline
+    /// waking it for the next burst. Off, the window alone bounds the flight (as Linux BBR without
+    /// the fq qdisc's or TCP's internal pacing); on sub-millisecond paths the whole window is less
+    /// than a quantum and pacing changes nothing.
+    /// </summary>
+    public bool Pacing { get; init; }
     /// <summary>
     /// Tail loss probes (RFC 8985 section 7): when ACKs stop, probe after about two RTTs instead of
     /// waiting for the RTO, so losses at the end of a flight are repaired by fast recovery.

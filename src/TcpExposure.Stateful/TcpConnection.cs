@@ -11,7 +11,10 @@ namespace TcpExposure.Stateful;
 /// <see cref="NextDeadline"/>: the earliest of the retransmission timer (RTO, tail loss probe or
 /// persist), RACK's reordering timer, the delayed ACK, keepalive, TIME-WAIT and the user timeout.
 /// Loss recovery with a SACK peer is RACK-TLP (RFC 8985, <see cref="Rack"/>) with PRR (RFC 6937)
-/// and D-SACK undo (RFC 2883); without SACK it is NewReno (RFC 6582).
+/// and D-SACK undo (RFC 2883); without SACK it is NewReno (RFC 6582). With BBR
+/// (<see cref="CongestionAlgorithm.Bbr"/>) the algorithm owns the window in recovery too: PRR's
+/// quota, ssthresh and NewReno's inflation are left out, and every ACK feeds it a delivery rate
+/// sample from the transmission record (kept for BBR even without RACK).
 /// Not thread-safe: the owner serializes calls.
 /// </summary>
 public sealed class TcpConnection
@@ -26,6 +29,7 @@ public sealed class TcpConnection
     private readonly SackScoreboard _scoreboard = new();
     private readonly RttEstimator _rtt;
     private readonly ICongestionControl _cc;
+    private readonly BbrCongestionControl? _bbr;   // _cc when it is BBR: fed a rate sample per ACK
     private readonly Rack _rack;
     private readonly Prr _prr = new();
 
@@ -62,6 +66,10 @@ public sealed class TcpConnection
     private SeqNumber _recover;
     private SeqNumber _highRxt;
     private SeqNumber _rxtRoundMark;  // SND.MAX when the current round of SACK retransmissions began
+    private bool _rtoRecovery;        // after an RTO, until SND.UNA reaches _recover (Linux's TCP_CA_Loss; for BBR)
+    private int _ackLostBytes;        // bytes the current ACK's processing newly deemed lost (for BBR)
+    private TimeSpan _paceRelease;    // BBR pacing: when the next byte is due at the pacing rate
+    private TimeSpan? _paceDeadline;  // armed when pacing held data back
 
     // D-SACK undo (RFC 2883 section 4, Linux's undo_retrans): the window before the last reduction,
     // and how many of that episode's retransmissions the peer has not yet reported as duplicates.
@@ -100,6 +108,7 @@ public sealed class TcpConnection
         _rcvBuf = new ReceiveBuffer(config.ReceiveBufferSize);
         _rtt = new RttEstimator(config.InitialRto, config.MinRto, config.MaxRto);
         _cc = CongestionControlFactory.Create(config.CongestionControl, config.Mss, config.InitialWindowSegments);
+        _bbr = _cc as BbrCongestionControl;
         _rack = new Rack(2 * config.SendBufferSize / Math.Max((int)config.Mss, 64));
         _iss = iss;
         _sndUna = _sndNxt = _sndMax = _probeHigh = _recover = iss;
@@ -119,6 +128,8 @@ public sealed class TcpConnection
     public int SendWindow => _sndWnd;
     public int CongestionWindow => _cc.Window;
     public int SlowStartThreshold => _cc.SlowStartThreshold;
+    /// <summary>The congestion control algorithm's state (for BBR, its model).</summary>
+    public ICongestionControl CongestionControl => _cc;
     public TimeSpan RetransmissionTimeout => _rtt.Rto;
     public TimeSpan? SmoothedRtt => _rtt.SmoothedRtt;
     public bool InRecovery => _inRecovery;
@@ -138,6 +149,8 @@ public sealed class TcpConnection
     public long FastRetransmits { get; private set; }
     /// <summary>Tail loss probes sent (RFC 8985 section 7).</summary>
     public long TailLossProbes { get; private set; }
+    /// <summary>The largest flight (bytes sent and not cumulatively acknowledged) so far.</summary>
+    public long MaxFlightSize { get; private set; }
     /// <summary>Bytes RACK deemed lost from transmission times (RFC 8985), on ACKs and on the reordering timer.</summary>
     public long RackLostBytes { get; private set; }
     /// <summary>Window reductions undone because D-SACKs showed every retransmission of the episode was spurious.</summary>
@@ -185,6 +198,7 @@ public sealed class TcpConnection
             if (RackOn)
                 d = Min(d, _rack.ReorderDeadline);
             d = Min(d, KeepAliveDeadline);
+            d = Min(d, _paceDeadline);
             if (_userTimerBase is { } b)
                 d = Min(d, b + _cfg.UserTimeout);
             return d;
@@ -199,6 +213,33 @@ public sealed class TcpConnection
     private int SendMss => Math.Min(_peerMss, (int)_cfg.Mss);
     /// <summary>RACK-TLP, PRR and D-SACK undo drive loss recovery (needs SACK).</summary>
     private bool RackOn => _sackOk && _cfg.Rack;
+    /// <summary>The per-segment transmission record is kept: for RACK, and for BBR's delivery rate samples.</summary>
+    private bool TrackTransmissions => RackOn || _bbr is not null;
+    /// <summary>The congestion control sets the window in recovery too (BBR): no PRR, ssthresh or inflation.</summary>
+    private bool CcOwnsRecovery => _cc.OwnsRecovery;
+    private bool PacingOn => _cfg.Pacing && _bbr is { PacingRate: > 0 };
+
+    /// <summary>
+    /// Pacing holds the next segment: the release time is more than one send quantum ahead (the
+    /// quantum goes as a burst, as a GSO segment would); arms the deadline for when it is not.
+    /// </summary>
+    private bool PacingHolds(TimeSpan now)
+    {
+        if (!PacingOn)
+            return false;
+        var horizon = TimeSpan.FromSeconds(_bbr!.SendQuantum / _bbr.PacingRate);
+        if (_paceRelease <= now + horizon)
+            return false;
+        _paceDeadline = _paceRelease - horizon;
+        return true;
+    }
+
+    /// <summary><paramref name="bytes"/> left now: the release time moves on by their time at the pacing rate.</summary>
+    private void Paced(int bytes, TimeSpan now)
+    {
+        if (PacingOn && bytes > 0)
+            _paceRelease = (_paceRelease > now ? _paceRelease : now) + TimeSpan.FromSeconds(bytes / _bbr!.PacingRate);
+    }
     /// <summary>Bytes believed in the network with RACK: outstanding less SACKed less deemed lost.</summary>
     private int RackInFlight => Math.Max(0, FlightSize - _rack.SackedBytes - _rack.LostBytes);
 
@@ -388,6 +429,7 @@ public sealed class TcpConnection
                 if (_inRecovery)
                     _rack.OnRecoveryEnd();
                 _inRecovery = false;
+                _rtoRecovery = true;
                 _dupAcks = 0;
                 _recover = _sndMax; // RFC 6582 step 1 after a timeout: no fast retransmit for older dup ACKs
                 Retransmissions--;   // Output counts the resent segment
@@ -737,8 +779,13 @@ public sealed class TcpConnection
             OnNewAck(seg, now);
         else if (ack == _sndUna && seg.Payload.IsEmpty && !flags.Has(TcpFlags.Fin) && !windowChanged && _sndMax > _sndUna)
             OnDuplicateAck(now);
+        _ackLostBytes = 0;
         if (RackOn && IsSynchronized)
             RackOnAck(seg, now, newAck);
+        else if (_bbr is not null && IsSynchronized)
+            _rack.OnAck(_sndUna, _sackOk ? SacksWithoutDsack(seg) : default, null, now); // delivery accounting only
+        if (_bbr is not null && IsSynchronized)
+            UpdateBbr(now);
 
         switch (State)
         {
@@ -818,6 +865,8 @@ public sealed class TcpConnection
             _sndNxt = ack;
         _scoreboard.Acknowledge(ack);
         int flight = FlightSize;
+        if (_rtoRecovery && ack >= _recover)
+            _rtoRecovery = false;
 
         if (_inRecovery)
         {
@@ -827,20 +876,24 @@ public sealed class TcpConnection
                 _inRecovery = false;
                 if (RackOn)
                 {
-                    _cc.Window = Math.Max(_cc.SlowStartThreshold, SendMss);
+                    if (!CcOwnsRecovery)
+                        _cc.Window = Math.Max(_cc.SlowStartThreshold, SendMss);
                     _rack.OnRecoveryEnd();
                 }
-                else
+                else if (!CcOwnsRecovery)
                     _cc.Window = Math.Min(_cc.SlowStartThreshold, Math.Max(flight, SendMss) + SendMss);
             }
             else if (!_sackOk)
             {
                 // Partial acknowledgment: the next hole is lost too; retransmit it at once.
                 RetransmitAt(_sndUna, now);
-                int w = _cc.Window - acked;
-                if (acked >= SendMss)
-                    w += SendMss;
-                _cc.Window = Math.Max(w, SendMss);
+                if (!CcOwnsRecovery)
+                {
+                    int w = _cc.Window - acked;
+                    if (acked >= SendMss)
+                        w += SendMss;
+                    _cc.Window = Math.Max(w, SendMss);
+                }
             }
         }
         else if (dataAcked > 0) // the SYN's and FIN's sequence numbers do not grow the window
@@ -871,7 +924,7 @@ public sealed class TcpConnection
             return; // RACK decides what is lost (RackOnAck), from times rather than a duplicate count
         if (_inRecovery)
         {
-            if (!_sackOk)
+            if (!_sackOk && !CcOwnsRecovery)
                 _cc.Window += SendMss; // RFC 6582 3.2 step 4: inflate by one segment per dup ACK
             return;
         }
@@ -889,7 +942,8 @@ public sealed class TcpConnection
         {
             // RFC 6675 section 5 (4): cwnd = ssthresh; retransmit the first lost segment; the
             // rest is driven by the pipe in Output.
-            _cc.Window = _cc.SlowStartThreshold;
+            if (!CcOwnsRecovery)
+                _cc.Window = _cc.SlowStartThreshold;
             _rxtRoundMark = _sndMax;
             int len = RetransmitAt(_sndUna, now);
             _highRxt = _sndUna + len;
@@ -897,7 +951,8 @@ public sealed class TcpConnection
         else
         {
             RetransmitAt(_sndUna, now);
-            _cc.Window = _cc.SlowStartThreshold + 3 * SendMss;
+            if (!CcOwnsRecovery)
+                _cc.Window = _cc.SlowStartThreshold + 3 * SendMss;
         }
     }
 
@@ -938,6 +993,7 @@ public sealed class TcpConnection
     {
         int lost = _rack.DetectLoss(now, _inRecovery, _rtt.SmoothedRtt);
         RackLostBytes += lost;
+        _ackLostBytes += lost;
         if (!_inRecovery && _rack.LostBytes > 0 && _sndUna >= _recover)
         {
             // A new loss episode (RFC 6582: not for losses from before the last one or a timeout).
@@ -954,10 +1010,30 @@ public sealed class TcpConnection
             _prr.OnAck(delivered, RackInFlight, _cc.SlowStartThreshold, SendMss);
             if (timer && lost > 0)
                 _prr.AllowOne(SendMss); // no ACK clocks this one out
-            _cc.Window = Math.Max(RackInFlight + _prr.Quota, SendMss); // what cwnd means during PRR
+            if (!CcOwnsRecovery)
+                _cc.Window = Math.Max(RackInFlight + _prr.Quota, SendMss); // what cwnd means during PRR
         }
         if (timer)
             Output(now);
+    }
+
+    private ReadOnlySpan<SackBlock> SacksWithoutDsack(in IncomingSegment seg)
+    {
+        var sacks = seg.Options.Sacks;
+        return sacks.Length > 0 && IsDsack(sacks, seg.Acknowledgment) ? sacks[1..] : sacks;
+    }
+
+    /// <summary>The pipe: sent, not acknowledged, SACKed or deemed lost.</summary>
+    private int InFlight => TrackTransmissions ? RackInFlight : FlightSize;
+
+    /// <summary>BBR's part of an ACK: the rate sample from the transmission record, the pipe, and where recovery is.</summary>
+    private void UpdateBbr(TimeSpan now)
+    {
+        var state = _inRecovery ? RecoveryState.Recovery : _rtoRecovery ? RecoveryState.Loss : RecoveryState.Open;
+        int inFlight = InFlight;
+        _bbr!.Update(in _rack.LastRateSample, inFlight, _ackLostBytes, state, now, _rack.SmoothedRtt ?? _rtt.SmoothedRtt);
+        if (_bbr.Mode == BbrMode.ProbeRtt)
+            _rack.MarkAppLimited(inFlight); // ProbeRTT's low rate samples must not lower the estimate
     }
 
     /// <summary>RFC 2883 section 4: the first block reports a duplicate when it lies below the ACK or inside the second block.</summary>
@@ -1137,15 +1213,19 @@ public sealed class TcpConnection
     private void Output(TimeSpan now)
     {
         bool sent = false;
+        if (_paceDeadline <= now)
+            _paceDeadline = null;
         if (State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)
         {
             while (RackOn)
             {
+                if (_paceDeadline is not null || PacingHolds(now))
+                    break;
                 // RACK (RFC 8985) with PRR (RFC 6937): what RACK deemed lost goes first, then new data;
                 // in recovery PRR's quota limits both, otherwise the congestion window does.
                 int pipe = RackInFlight;
                 // (No Limited Transmit: SACKed segments already leave the pipe.)
-                int budget = _inRecovery ? _prr.Quota : _cc.Window - pipe;
+                int budget = _inRecovery && !CcOwnsRecovery ? _prr.Quota : _cc.Window - pipe;
                 if (_rack.TryGetFirstLost(out var ls, out var le))
                 {
                     int want = Math.Min(le - ls, SendMss - DataOptions(now).EncodedLength);
@@ -1156,14 +1236,17 @@ public sealed class TcpConnection
                         break;
                     if (_inRecovery)
                         _prr.OnSent(n);
+                    Paced(n, now);
                     sent = true;
                     continue;
                 }
                 var before = _sndMax;
+                var nxtBefore = _sndNxt;
                 if (!SendNewSegment(now, budget, pipe))
                     break;
                 if (_inRecovery)
                     _prr.OnSent(_sndMax - before);
+                Paced(_sndNxt - nxtBefore, now);
                 sent = true;
             }
             while (!RackOn)
@@ -1215,6 +1298,8 @@ public sealed class TcpConnection
                     break;
                 sent = true;
             }
+            if (_bbr is not null && DataEnd - _sndNxt < SendMss && InFlight < _cc.Window && _rack.LostBytes == 0)
+                _rack.MarkAppLimited(InFlight); // the application, not the path, limits what the next samples see
             if (!sent && !_persisting && _rtxDeadline is null && _sndWnd == 0 && DataEnd > _sndNxt && _sndMax == _sndUna)
             {
                 // Zero window with data waiting and nothing in flight: the persist timer (RFC 9293 3.8.6.1).
@@ -1276,11 +1361,15 @@ public sealed class TcpConnection
         if (_sndMax == _sndUna)
             _userTimerBase = now;
         Emit(_sndNxt, _rcvNxt, flags, WindowField(), opts, p1, p2);
-        if (RackOn)
+        if (TrackTransmissions)
             _rack.OnSent(_sndNxt, _sndNxt + len + (fin ? 1 : 0), now);
         _sndNxt += len + (fin ? 1 : 0);
         if (_sndNxt > _sndMax)
+        {
             _sndMax = _sndNxt;
+            if (FlightSize > MaxFlightSize)
+                MaxFlightSize = FlightSize;
+        }
         if (_rtxDeadline is null || _tlpArmed || (!retransmission && TlpEligible))
             ArmRetransmitTimer(now); // a probe timeout follows the newest segment (RFC 8985 7.2)
         return true;
@@ -1306,7 +1395,7 @@ public sealed class TcpConnection
         if (_undoValid && (_inRecovery || _sndUna < _recover))
             _undoRetrans++;
         Emit(seq, _rcvNxt, flags, WindowField(), opts, p1, p2);
-        if (RackOn)
+        if (TrackTransmissions)
             _rack.OnSent(seq, seq + len + (fin ? 1 : 0), now);
         _rtxDeadline ??= now + _rtt.Rto;
         return len + (fin ? 1 : 0);

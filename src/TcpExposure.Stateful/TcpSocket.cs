@@ -4,7 +4,7 @@ namespace TcpExposure.Stateful;
 
 /// <summary>Per-connection counters.</summary>
 public readonly record struct TcpSocketCounters(long Retransmissions, long Timeouts, long FastRetransmits, long ZeroWindowProbes, long BytesSent, long BytesReceived,
-    long TailLossProbes = 0, long SpuriousRecoveriesUndone = 0);
+    long TailLossProbes = 0, long SpuriousRecoveriesUndone = 0, long MaxFlight = 0, int CongestionWindow = 0, string? CongestionControl = null);
 
 /// <summary>
 /// A connected socket of a <see cref="TcpStack"/>. Reads and writes wait on the connection's
@@ -46,7 +46,7 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
             {
                 var c = Connection;
                 return new TcpSocketCounters(c.Retransmissions, c.Timeouts, c.FastRetransmits, c.ZeroWindowProbes, c.BytesAcknowledged, c.BytesReceived,
-                    c.TailLossProbes, c.SpuriousRecoveriesUndone);
+                    c.TailLossProbes, c.SpuriousRecoveriesUndone, c.MaxFlightSize, c.CongestionWindow, c.CongestionControl.ToString());
             }
         }
     }

@@ -40,6 +40,9 @@ public class SimulationTests
     [TestCase(CongestionAlgorithm.Cubic, true, 7)]
     [TestCase(CongestionAlgorithm.NewReno, true, 0)]
     [TestCase(CongestionAlgorithm.Cubic, true, 0)]
+    [TestCase(CongestionAlgorithm.Bbr, true, 7)]
+    [TestCase(CongestionAlgorithm.Bbr, false, 7)]
+    [TestCase(CongestionAlgorithm.Bbr, true, 0)]
     public void OneMegabyte_DeterministicLossyTransfer_IsExact(CongestionAlgorithm cc, bool sack, int nth)
     {
         var cfg = new TcpConfig { Sack = sack, CongestionControl = cc };
@@ -86,5 +89,33 @@ public class SimulationTests
         Assert.That(rack.Server.Timeouts, Is.Zero);
         Assert.That(dupThresh.Server.Timeouts, Is.GreaterThan(0), "the RFC 6675 path does time out on this loss pattern");
         Assert.That(rack.Took, Is.LessThan(dupThresh.Took));
+    }
+
+    [Test]
+    public void FiveMegabytes_FivePercentLossEachWay_TwoMsPath_BbrKeepsItsWindow()
+    {
+        // The benchmark's situation on the virtual clock: random loss on a 2 ms path. NewReno
+        // halves its window at every loss episode; BBR keeps the model's window, so it needs far
+        // fewer round trips and far fewer separate recoveries for the same losses.
+        var file = new byte[5 << 20];
+        new Random(3).NextBytes(file);
+        (TcpConnection Server, TimeSpan Took) Run(CongestionAlgorithm cc)
+        {
+            var (received, sim) = Transfer(new TcpConfig { CongestionControl = cc }, file, new RandomLoss(0.05, 11), new RandomLoss(0.05, 12),
+                TimeSpan.FromMilliseconds(1));
+            Assert.That(SHA256.HashData(received), Is.EqualTo(SHA256.HashData(file)));
+            var s = sim.Server;
+            TestContext.Out.WriteLine($"{cc}: dropped {sim.Dropped}, {s.Retransmissions} retransmissions ({s.Timeouts} timeouts, " +
+                $"{s.FastRetransmits} recoveries, {s.TailLossProbes} TLPs), cwnd at the end {s.CongestionWindow}, virtual {sim.Now.TotalSeconds:0.###} s");
+            return (s, sim.Now);
+        }
+        var reno = Run(CongestionAlgorithm.NewReno);
+        var bbr = Run(CongestionAlgorithm.Bbr);
+        Assert.That(bbr.Server.Timeouts, Is.Zero);
+        Assert.That(bbr.Server.FastRetransmits, Is.LessThan(reno.Server.FastRetransmits / 4), "recoveries merge: the window stays large");
+        Assert.That(bbr.Took, Is.LessThan(reno.Took / 2));
+        var model = (BbrCongestionControl)bbr.Server.CongestionControl;
+        Assert.That(model.Mode, Is.EqualTo(BbrMode.ProbeBw).Or.EqualTo(BbrMode.Startup).Or.EqualTo(BbrMode.Drain));
+        Assert.That(model.MinRtt, Is.EqualTo(TimeSpan.FromMilliseconds(2)), "RTprop: the path's round trip");
     }
 }

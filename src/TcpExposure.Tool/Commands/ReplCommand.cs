@@ -27,6 +27,9 @@ public sealed class ReplCommand : ICommand
     [Option("peer", HelpText = "With --via pcap: an address on the peers' side; frames go to the next hop toward it.")]
     public string? Peer { get; set; }
 
+    [Option("cc", Default = CongestionAlgorithm.Bbr, HelpText = "Congestion control of every connection: Bbr (default, as serve), NewReno or Cubic.")]
+    public CongestionAlgorithm CongestionControl { get; set; } = CongestionAlgorithm.Bbr;
+
     private const string Help = """
         a PORT              listen on PORT and accept connections in the background
         c ADDR PORT         connect to ADDR:PORT
@@ -50,7 +53,7 @@ public sealed class ReplCommand : ICommand
     internal async Task<int> RunAsync(TextReader input, TextWriter output)
     {
         _out = TextWriter.Synchronized(output);
-        var host = StackHost.Open(Addr, Netns, Via, Peer);
+        var host = StackHost.Open(Addr, Netns, Via, Peer, new TcpConfig { CongestionControl = CongestionControl });
         try
         {
             Say($"repl on {host.Address}{(Netns is null ? "" : $" in {Netns}")} via {Via.ToString().ToLowerInvariant()}; 'help' lists the commands");

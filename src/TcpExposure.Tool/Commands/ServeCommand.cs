@@ -39,11 +39,15 @@ public sealed class ServeCommand : ICommand
     [Option("count", HelpText = "Exit after serving this many connections (default: until Ctrl-C or SIGTERM).")]
     public int? Count { get; set; }
 
-    [Option("cc", Default = CongestionAlgorithm.NewReno, HelpText = "Congestion control: NewReno or Cubic.")]
-    public CongestionAlgorithm CongestionControl { get; set; } = CongestionAlgorithm.NewReno;
+    [Option("cc", Default = CongestionAlgorithm.Bbr, HelpText = "Congestion control: Bbr (default: BBR v1, model-based, random loss does not shrink its window; "
+        + "what the kernel uses when net.ipv4.tcp_congestion_control = bbr, as on the test machine), NewReno or Cubic (loss-based).")]
+    public CongestionAlgorithm CongestionControl { get; set; } = CongestionAlgorithm.Bbr;
 
     [Option("min-rto", Default = 200, HelpText = "Lower bound of the retransmission timeout in ms (RFC 6298 says 1000; Linux uses 200).")]
     public int MinRtoMs { get; set; } = 200;
+
+    [Option("pacing", HelpText = "With --cc Bbr: pace transmissions at BBR's pacing rate in one-quantum bursts (default: the window alone bounds the flight).")]
+    public bool Pacing { get; set; }
 
     [Option("no-offload", HelpText = "With --via raw: send every segment as its own packet with its own checksum, instead of TCP super-packets the kernel segments (GSO through an AF_PACKET socket).")]
     public bool NoOffload { get; set; }
@@ -81,6 +85,7 @@ public sealed class ServeCommand : ICommand
         var host = StackHost.Open(Addr, Netns, Via, Peer, new TcpConfig
         {
             CongestionControl = CongestionControl,
+            Pacing = Pacing,
             MinRto = TimeSpan.FromMilliseconds(MinRtoMs),
             UserTimeout = TimeSpan.FromSeconds(UserTimeoutSeconds),
             SendBufferSize = 4 << 20,
@@ -149,7 +154,7 @@ public sealed class ServeCommand : ICommand
             await socket.FlushAsync().ConfigureAwait(false);
             var c = socket.Counters;
             Progress(string.Create(CultureInfo.InvariantCulture,
-                $"{socket.Id}: {socket.RemoteEndPoint} done, {c.BytesSent} bytes in {watch.Elapsed.TotalSeconds:F3} s, {c.Retransmissions} retransmissions ({c.FastRetransmits} fast, {c.Timeouts} timeouts, {c.TailLossProbes} tail loss probes, {c.SpuriousRecoveriesUndone} undone, {c.ZeroWindowProbes} zero-window probes; the process allocated {GC.GetTotalAllocatedBytes() - allocated} bytes meanwhile, {GC.CollectionCount(0) - collections} gen0 collections)"));
+                $"{socket.Id}: {socket.RemoteEndPoint} done, {c.BytesSent} bytes in {watch.Elapsed.TotalSeconds:F3} s, {c.Retransmissions} retransmissions ({c.FastRetransmits} fast, {c.Timeouts} timeouts, {c.TailLossProbes} tail loss probes, {c.SpuriousRecoveriesUndone} undone, {c.ZeroWindowProbes} zero-window probes; largest flight {c.MaxFlight} bytes, cwnd at the end {c.CongestionWindow} ({c.CongestionControl}); the process allocated {GC.GetTotalAllocatedBytes() - allocated} bytes meanwhile, {GC.CollectionCount(0) - collections} gen0 collections)"));
         }
         catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException or OperationCanceledException)
         {

@@ -94,6 +94,28 @@ public class ServeTests
             $"{client} via {via}, {loss}% loss, {FileBytes} bytes in {watch.Elapsed.TotalSeconds:F1} s: {stdout.Trim()}"));
     }
 
+    /// <summary>
+    /// Each congestion control at 5% loss each way: BBR (the model-based one, serve's default)
+    /// keeps its window through random loss; NewReno and CUBIC halve theirs (or less) every episode.
+    /// </summary>
+    [TestCase("Bbr"), TestCase("NewReno"), TestCase("Cubic"), CancelAfter(700_000)]
+    public void KernelClientFetchesWithEachCongestionControlAtFivePercentLoss(string cc)
+    {
+        using var net = TestNetwork.Create(new TestNetworkOptions { LossToServer = 5, LossToClient = 5 });
+        string file = ServeFixture.MakeFile(_dir, FileBytes, http: false);
+        string got = Path.Combine(_dir, "got.bin");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var serve = ServeFixture.StartServe(net, file, Port, "raw", "--count", "1", "--cc", cc);
+        var result = net.Exec("cli", ["sh", "-c", $"nc -N {net.Server.Address} {Port} </dev/null >{got}"], TimeSpan.FromSeconds(Limit(5) + 10));
+        var (stdout, stderr) = ServeFixture.WaitExit(serve, 120);
+        Assert.That(result.Succeeded, Is.True, $"nc failed ({result.ExitCode}): {result.StandardError}\nserve: {stderr}");
+        Assert.That(ServeFixture.Md5(got), Is.EqualTo(ServeFixture.Md5(file)), stderr);
+        Assert.That(ServeFixture.Counter(stdout, "bytes-sent"), Is.EqualTo(FileBytes));
+        Assert.That(ServeFixture.Counter(stdout, "retransmissions"), Is.GreaterThan(0), "loss without a retransmission");
+        TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"--cc {cc}, 5% loss, {FileBytes} bytes in {watch.Elapsed.TotalSeconds:F1} s: {stdout.Trim()}"));
+    }
+
     [TestCase(0.0), TestCase(5.0), CancelAfter(700_000)]
     public void KernelClientFetchesOverIpv6WithSuperPackets(double loss)
     {
