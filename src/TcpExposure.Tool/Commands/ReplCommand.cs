@@ -15,18 +15,23 @@ namespace TcpExposure.Tool.Commands;
 [Verb("repl", HelpText = "Interactive user-space TCP: a PORT, c ADDR PORT, ls, s ID DATA, r ID N, cl ID, sf FILE ADDR PORT, rf FILE PORT, help, q.")]
 public sealed class ReplCommand : ICommand
 {
+    /// <summary>--addr: the local address the user-space TCP owns; null takes the first non-loopback address (IPv4 unless --peer is IPv6).</summary>
     [Option("addr", HelpText = "Local address to own (default: the first non-loopback IPv4 address).")]
     public string? Addr { get; set; }
 
+    /// <summary>--netns: the network namespace to run in; null uses the current one.</summary>
     [Option("netns", HelpText = "Run in this network namespace (default: the current one).")]
     public string? Netns { get; set; }
 
+    /// <summary>--via: how segments reach the wire: raw (raw IP and packet sockets, the default) or pcap (libpcap, needs --peer).</summary>
     [Option("via", Default = StackTransport.Raw, HelpText = "Transport: raw or pcap (needs --peer).")]
     public StackTransport Via { get; set; } = StackTransport.Raw;
 
+    /// <summary>--peer: with --via pcap, an address on the peers' side; frames go to the next hop toward it.</summary>
     [Option("peer", HelpText = "With --via pcap: an address on the peers' side; frames go to the next hop toward it.")]
     public string? Peer { get; set; }
 
+    /// <summary>--cc: the congestion control of every connection: Bbr (the default), NewReno or Cubic.</summary>
     [Option("cc", Default = CongestionAlgorithm.Bbr, HelpText = "Congestion control of every connection: Bbr (default, as serve), NewReno or Cubic.")]
     public CongestionAlgorithm CongestionControl { get; set; } = CongestionAlgorithm.Bbr;
 
@@ -48,6 +53,7 @@ public sealed class ReplCommand : ICommand
     private readonly object _gate = new();
     private TextWriter _out = Console.Out;
 
+    /// <inheritdoc/>
     public int Execute() => RunAsync(Console.In, Console.Out).GetAwaiter().GetResult();
 
     internal async Task<int> RunAsync(TextReader input, TextWriter output)

@@ -18,52 +18,67 @@ public sealed class ServeCommand : ICommand
 {
     private const int Chunk = 64 * 1024;
 
+    /// <summary>--port: the TCP port to listen on (1-65535); required.</summary>
     [Option("port", Required = true, HelpText = "TCP port to listen on.")]
     public int Port { get; set; }
 
+    /// <summary>--file: the file every connection gets as its stream before the FIN (a recorded HTTP response works with wget, curl and browsers); required.</summary>
     [Option("file", Required = true, HelpText = "The stream every connection gets (a recorded HTTP response works with wget, curl and browsers).")]
     public string File { get; set; } = "";
 
+    /// <summary>--addr: the local address the user-space TCP owns; null takes the first non-loopback address (IPv4 unless --peer is IPv6).</summary>
     [Option("addr", HelpText = "Local address to own (default: the first non-loopback IPv4 address).")]
     public string? Addr { get; set; }
 
+    /// <summary>--via: how segments reach the wire: raw (raw IP and packet sockets, the default) or pcap (libpcap, needs --peer).</summary>
     [Option("via", Default = StackTransport.Raw, HelpText = "Transport: raw (raw + packet sockets) or pcap (libpcap; needs --peer).")]
     public StackTransport Via { get; set; } = StackTransport.Raw;
 
+    /// <summary>--peer: with --via pcap, an address on the clients' side; frames go to the next hop toward it.</summary>
     [Option("peer", HelpText = "With --via pcap: an address on the clients' side; frames go to the next hop toward it.")]
     public string? Peer { get; set; }
 
+    /// <summary>--netns: the network namespace to serve in; null uses the current one.</summary>
     [Option("netns", HelpText = "Run in this network namespace (default: the current one).")]
     public string? Netns { get; set; }
 
+    /// <summary>--count: exit after serving this many connections; null serves until Ctrl-C or SIGTERM.</summary>
     [Option("count", HelpText = "Exit after serving this many connections (default: until Ctrl-C or SIGTERM).")]
     public int? Count { get; set; }
 
+    /// <summary>--cc: the congestion control of every connection: Bbr (the default), NewReno or Cubic.</summary>
     [Option("cc", Default = CongestionAlgorithm.Bbr, HelpText = "Congestion control: Bbr (default: BBR v1, model-based, random loss does not shrink its window; "
         + "what the kernel uses when net.ipv4.tcp_congestion_control = bbr, as on the test machine), NewReno or Cubic (loss-based).")]
     public CongestionAlgorithm CongestionControl { get; set; } = CongestionAlgorithm.Bbr;
 
+    /// <summary>--min-rto: the lower bound of the retransmission timeout in milliseconds; default 200 as in Linux (RFC 6298 says 1000).</summary>
     [Option("min-rto", Default = 200, HelpText = "Lower bound of the retransmission timeout in ms (RFC 6298 says 1000; Linux uses 200).")]
     public int MinRtoMs { get; set; } = 200;
 
+    /// <summary>--pacing: with BBR, pace transmissions at the model's pacing rate in one-quantum bursts.</summary>
     [Option("pacing", HelpText = "With --cc Bbr: pace transmissions at BBR's pacing rate in one-quantum bursts (default: the window alone bounds the flight).")]
     public bool Pacing { get; set; }
 
+    /// <summary>--no-offload: with --via raw, send every segment as its own packet with its own checksum instead of TCP super-packets the kernel segments (GSO).</summary>
     [Option("no-offload", HelpText = "With --via raw: send every segment as its own packet with its own checksum, instead of TCP super-packets the kernel segments (GSO through an AF_PACKET socket).")]
     public bool NoOffload { get; set; }
 
+    /// <summary>--user-timeout: seconds without any acknowledgment before a connection is given up (RFC 9293 user timeout); default 120.</summary>
     [Option("user-timeout", Default = 120, HelpText = "Seconds without any acknowledgment before a connection is given up (RFC 9293 user timeout).")]
     public int UserTimeoutSeconds { get; set; } = 120;
 
+    /// <summary>-v/--verbose: per-connection progress and counters on stderr.</summary>
     [Option('v', "verbose", HelpText = "Progress per connection on stderr.")]
     public bool Verbose { get; set; }
 
+    /// <summary>The example invocations shown by <c>tcpexposure serve --help</c>.</summary>
     [Usage(ApplicationAlias = "tcpexposure")]
     public static IEnumerable<Example> Examples =>
     [
         new("Serve a recorded HTTP response on port 8080 in namespace txbed-srv", new ServeCommand { Port = 8080, File = "response.http", Netns = "txbed-srv" }),
     ];
 
+    /// <inheritdoc/>
     public int Execute()
     {
         if (Port is < 1 or > 65535)
