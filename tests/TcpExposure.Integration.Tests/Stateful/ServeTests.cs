@@ -32,8 +32,8 @@ public class ServeTests
 
     /// <summary>
     /// The matrix: wget, curl and nc fetch 10 MB with 0, 5, 10 and 20% loss each way over
-    /// raw sockets (TCP super-packets through AF_PACKET); libpcap with one client per loss level;
-    /// and the plain per-segment raw path (--no-offload) once. 10% and 20% take minutes: "slow".
+    /// raw sockets (TCP super-packets through AF_PACKET) and over libpcap; and the plain
+    /// per-segment raw path (--no-offload) once. 10% and 20% are in the "slow" category.
     /// </summary>
     private static IEnumerable<TestCaseData> Cases()
     {
