@@ -40,6 +40,10 @@ public interface ICongestionControl
 /// <summary>Creates the algorithm named in the configuration.</summary>
 public static class CongestionControlFactory
 {
+    /// <summary>
+    /// A fresh instance of <paramref name="algorithm"/> (NewReno for an unknown value) whose initial
+    /// window is <paramref name="initialWindowSegments"/> segments of <paramref name="mss"/> bytes.
+    /// </summary>
     public static ICongestionControl Create(CongestionAlgorithm algorithm, int mss, int initialWindowSegments) => algorithm switch
     {
         CongestionAlgorithm.Cubic => new CubicCongestionControl(mss, initialWindowSegments),
@@ -52,9 +56,12 @@ public static class CongestionControlFactory
 public sealed class NewRenoCongestionControl(int mss, int initialWindowSegments) : ICongestionControl
 {
     private int _bytesAcked;
+    /// <inheritdoc/>
     public int Window { get; set; } = mss * initialWindowSegments;
+    /// <inheritdoc/>
     public int SlowStartThreshold { get; private set; } = int.MaxValue;
 
+    /// <inheritdoc/>
     public void OnAck(int ackedBytes, int flightSize, TimeSpan now, TimeSpan? srtt)
     {
         if (Window < SlowStartThreshold)
@@ -71,12 +78,14 @@ public sealed class NewRenoCongestionControl(int mss, int initialWindowSegments)
         }
     }
 
+    /// <inheritdoc/>
     public void OnCongestionEvent(int flightSize, TimeSpan now)
     {
         SlowStartThreshold = Math.Max(flightSize / 2, 2 * mss);
         _bytesAcked = 0;
     }
 
+    /// <inheritdoc/>
     public void OnRetransmitTimeout(int flightSize, TimeSpan now)
     {
         SlowStartThreshold = Math.Max(flightSize / 2, 2 * mss);
@@ -84,6 +93,7 @@ public sealed class NewRenoCongestionControl(int mss, int initialWindowSegments)
         _bytesAcked = 0;
     }
 
+    /// <inheritdoc/>
     public void Restore(int window, int slowStartThreshold)
     {
         Window = window;
@@ -106,14 +116,17 @@ public sealed class CubicCongestionControl(int mss, int initialWindowSegments) :
     private double _wEst;          // segments, Reno-friendly estimate
     private double _cwndSegments = initialWindowSegments;
 
+    /// <inheritdoc/>
     public int Window
     {
         get => (int)Math.Max(mss, _cwndSegments * mss);
         set => _cwndSegments = (double)value / mss;
     }
 
+    /// <inheritdoc/>
     public int SlowStartThreshold { get; private set; } = int.MaxValue;
 
+    /// <inheritdoc/>
     public void OnAck(int ackedBytes, int flightSize, TimeSpan now, TimeSpan? srtt)
     {
         if (_cwndSegments == 0)
@@ -146,6 +159,7 @@ public sealed class CubicCongestionControl(int mss, int initialWindowSegments) :
             _cwndSegments += Math.Min(target - _cwndSegments, _cwndSegments * 0.5) * segs / _cwndSegments;
     }
 
+    /// <inheritdoc/>
     public void OnCongestionEvent(int flightSize, TimeSpan now)
     {
         if (_cwndSegments == 0)
@@ -155,6 +169,7 @@ public sealed class CubicCongestionControl(int mss, int initialWindowSegments) :
         SlowStartThreshold = Math.Max((int)(_cwndSegments * Beta * mss), 2 * mss);
     }
 
+    /// <inheritdoc/>
     public void Restore(int window, int slowStartThreshold)
     {
         // RFC 9438 4.9: a spurious reduction is undone; the epoch restarts from the restored window.
@@ -163,6 +178,7 @@ public sealed class CubicCongestionControl(int mss, int initialWindowSegments) :
         _epoch = null;
     }
 
+    /// <inheritdoc/>
     public void OnRetransmitTimeout(int flightSize, TimeSpan now)
     {
         OnCongestionEvent(flightSize, now);

@@ -19,6 +19,7 @@ public sealed class ReceiveBuffer
         _data = new byte[capacity];
     }
 
+    /// <summary>Size of the buffer in bytes: the largest window this connection can offer.</summary>
     public int Capacity => _data.Length;
     /// <summary>In-order bytes waiting for the application.</summary>
     public int Readable => _readable;

@@ -18,6 +18,7 @@ public sealed class SendBuffer
         _data = new byte[capacity];
     }
 
+    /// <summary>Size of the buffer in bytes: the most the application can have written and not yet acknowledged.</summary>
     public int Capacity => _data.Length;
     /// <summary>Bytes held (sent and unacknowledged, plus not yet sent).</summary>
     public int Count => _count;

@@ -28,10 +28,14 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
     internal TcpConnection Connection { get; }
     internal bool Accepted;
 
+    /// <summary>The stack-wide number of this socket (as in <see cref="TcpStack.Sockets"/>).</summary>
     public int Id { get; }
+    /// <summary>The stack's address and this connection's local port.</summary>
     public IPEndPoint LocalEndPoint { get; }
+    /// <summary>The peer's address and port.</summary>
     public IPEndPoint RemoteEndPoint { get; }
 
+    /// <summary>The connection's RFC 9293 state now.</summary>
     public TcpState State
     {
         get { lock (_stack.Gate) return Connection.State; }
@@ -202,13 +206,16 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
     /// <summary>Blocking <see cref="WriteAsync"/>.</summary>
     public void Write(ReadOnlyMemory<byte> data) => WriteAsync(data).AsTask().GetAwaiter().GetResult();
 
+    /// <summary>Same as <see cref="Close"/>: a graceful close (FIN), not a reset.</summary>
     public void Dispose() => Close();
 
+    /// <summary>Same as <see cref="Close"/>; completes at once (the close goes on in the stack).</summary>
     public ValueTask DisposeAsync()
     {
         Close();
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>"id: local -> remote", for logs.</summary>
     public override string ToString() => $"{Id}: {LocalEndPoint} -> {RemoteEndPoint}";
 }

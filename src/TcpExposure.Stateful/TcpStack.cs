@@ -19,8 +19,9 @@ public sealed record TcpStackOptions
     public bool ResetUnknownConnections { get; init; } = true;
     /// <summary>Drop packets whose TCP checksum is wrong (off for transports that see offloaded checksums).</summary>
     public bool VerifyChecksums { get; init; } = true;
-    /// <summary>Ephemeral ports for Connect.</summary>
+    /// <summary>First port of the ephemeral range that Connect picks local ports from.</summary>
     public ushort EphemeralPortFirst { get; init; } = 49152;
+    /// <summary>Last port of the ephemeral range (inclusive).</summary>
     public ushort EphemeralPortLast { get; init; } = 65535;
 }
 
@@ -85,7 +86,9 @@ public sealed class TcpStack : IAsyncDisposable
             _batched = new BatchedOutput(batching);
     }
 
+    /// <summary>The address this stack owns TCP for: source of every segment it sends, destination of those it accepts.</summary>
     public IPAddress LocalAddress { get; }
+    /// <summary>The settings the stack was created with (defaults when none were given).</summary>
     public TcpStackOptions Options => _options;
     internal TimeSpan Now => _time.GetElapsedTime(_epoch);
 
@@ -506,6 +509,11 @@ public sealed class TcpStack : IAsyncDisposable
             ArrayPool<byte>.Shared.Return(buf);
     }
 
+    /// <summary>
+    /// Flushes pending output and stops the loops and the timer; pending accepts then fail with
+    /// <see cref="ObjectDisposedException"/> and socket waits wake. Connections are left as they
+    /// are (no RST); the transport is not disposed.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         lock (Gate)
