@@ -23,7 +23,7 @@ public sealed class ReceiveBuffer
     public int Capacity => _data.Length;
     /// <summary>In-order bytes waiting for the application.</summary>
     public int Readable => _readable;
-    /// <summary>Room after the readable bytes: the receive window.</summary>
+    /// <summary>Room after the readable bytes, in bytes: the receive window (RCV.WND).</summary>
     public int Window => _data.Length - _readable;
 
     /// <summary>

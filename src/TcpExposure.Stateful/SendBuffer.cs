@@ -22,7 +22,7 @@ public sealed class SendBuffer
     public int Capacity => _data.Length;
     /// <summary>Bytes held (sent and unacknowledged, plus not yet sent).</summary>
     public int Count => _count;
-    /// <summary>Room left for the application.</summary>
+    /// <summary>Room left for the application, bytes.</summary>
     public int Free => _data.Length - _count;
 
     /// <summary>Appends as much of <paramref name="source"/> as fits; returns the bytes taken.</summary>

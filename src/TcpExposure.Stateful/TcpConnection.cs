@@ -143,7 +143,7 @@ public sealed class TcpConnection
     public TimeSpan RetransmissionTimeout => _rtt.Rto;
     /// <summary>SRTT (RFC 6298); null until the first round-trip sample.</summary>
     public TimeSpan? SmoothedRtt => _rtt.SmoothedRtt;
-    /// <summary>True during a fast recovery episode entered on duplicate ACKs, SACK or RACK (RFC 6582 / 6675 / 8985), until the recovery point is acknowledged.</summary>
+    /// <summary>True during a fast recovery episode entered on duplicate ACKs, SACK or RACK (RFC 6582 / 6675 / 8985), until everything sent before it is acknowledged (or an RTO or a D-SACK undo ends it).</summary>
     public bool InRecovery => _inRecovery;
     /// <summary>The MSS the peer announced (536 when it announced none).</summary>
     public int PeerMss => _peerMss;
@@ -162,7 +162,7 @@ public sealed class TcpConnection
     public long Retransmissions { get; private set; }
     /// <summary>Retransmission timer expiries (SYN and persist timers excluded).</summary>
     public long Timeouts { get; private set; }
-    /// <summary>Loss recovery episodes entered on duplicate ACKs or SACK (fast retransmits).</summary>
+    /// <summary>Loss recovery episodes entered on duplicate ACKs, SACK or RACK (fast retransmits).</summary>
     public long FastRetransmits { get; private set; }
     /// <summary>Tail loss probes sent (RFC 8985 section 7).</summary>
     public long TailLossProbes { get; private set; }
@@ -195,9 +195,9 @@ public sealed class TcpConnection
     public bool FinReceived => _finReceived;
     /// <summary>The application may still queue data.</summary>
     public bool CanSend => !_finQueued && State is TcpState.SynSent or TcpState.SynReceived or TcpState.Established or TcpState.CloseWait;
-    /// <summary>Room in the send buffer.</summary>
+    /// <summary>Room in the send buffer, bytes; 0 once the sending side is closed.</summary>
     public int SendSpace => CanSend ? _sndBuf.Free : 0;
-    /// <summary>Bytes written and not yet acknowledged.</summary>
+    /// <summary>Bytes written and not yet acknowledged (sent or not).</summary>
     public int SendQueued => _sndBuf.Count;
     /// <summary>The connection reached ESTABLISHED at some point (or later states).</summary>
     public bool IsSynchronized => State is not (TcpState.Closed or TcpState.Listen or TcpState.SynSent or TcpState.SynReceived);

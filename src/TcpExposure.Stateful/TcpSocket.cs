@@ -2,7 +2,18 @@ using System.Net;
 
 namespace TcpExposure.Stateful;
 
-/// <summary>Per-connection counters.</summary>
+/// <summary>Per-connection counters (a snapshot from <see cref="TcpSocket.Counters"/>).</summary>
+/// <param name="Retransmissions">Segments retransmitted (timeouts, fast retransmits, SACK recovery; SYNs included).</param>
+/// <param name="Timeouts">Retransmission timer expiries (SYN and persist timers excluded).</param>
+/// <param name="FastRetransmits">Loss recovery episodes entered on duplicate ACKs, SACK or RACK.</param>
+/// <param name="ZeroWindowProbes">Zero-window probes sent.</param>
+/// <param name="BytesSent">Application bytes the peer acknowledged.</param>
+/// <param name="BytesReceived">Application bytes received in order.</param>
+/// <param name="TailLossProbes">Tail loss probes sent (RFC 8985 section 7).</param>
+/// <param name="SpuriousRecoveriesUndone">Window reductions undone after D-SACKs proved them spurious (RFC 2883).</param>
+/// <param name="MaxFlight">The largest flight so far, bytes.</param>
+/// <param name="CongestionWindow">The congestion window now, bytes.</param>
+/// <param name="CongestionControl">The congestion control algorithm's state in one line (for BBR, its model).</param>
 public readonly record struct TcpSocketCounters(long Retransmissions, long Timeouts, long FastRetransmits, long ZeroWindowProbes, long BytesSent, long BytesReceived,
     long TailLossProbes = 0, long SpuriousRecoveriesUndone = 0, long MaxFlight = 0, int CongestionWindow = 0, string? CongestionControl = null);
 
