@@ -23,12 +23,20 @@ public interface ICongestionControl
     /// <summary>The slow start threshold in bytes.</summary>
     int SlowStartThreshold { get; }
     /// <summary>New data was acknowledged outside loss recovery.</summary>
+    /// <param name="ackedBytes">Data bytes the ACK newly acknowledged (SYN and FIN excluded).</param>
+    /// <param name="flightSize">Bytes still outstanding after the ACK (SND.MAX - SND.UNA).</param>
+    /// <param name="now">The connection's clock.</param>
+    /// <param name="srtt">The connection's smoothed RTT; null before the first sample.</param>
     void OnAck(int ackedBytes, int flightSize, TimeSpan now, TimeSpan? srtt);
     /// <summary>Loss detected by duplicate ACKs or SACK: sets the threshold (the connection sets the window).</summary>
+    /// <param name="flightSize">Bytes outstanding when the loss was detected (RFC 5681 FlightSize).</param>
+    /// <param name="now">The connection's clock.</param>
     void OnCongestionEvent(int flightSize, TimeSpan now);
     /// <summary>The retransmission timer expired: threshold from the flight, window to one segment.</summary>
+    /// <param name="flightSize">Bytes outstanding when the timer expired (RFC 5681 FlightSize).</param>
+    /// <param name="now">The connection's clock.</param>
     void OnRetransmitTimeout(int flightSize, TimeSpan now);
-    /// <summary>The last reduction proved spurious (D-SACK): go back to this window and threshold.</summary>
+    /// <summary>The last reduction proved spurious (D-SACK, RFC 2883): go back to this window and threshold, in bytes.</summary>
     void Restore(int window, int slowStartThreshold);
     /// <summary>
     /// The algorithm sets the window during loss recovery too (model-based, as BBR): the
