@@ -35,8 +35,9 @@ public enum RecoveryState
 /// It owns the window during recovery (<see cref="ICongestionControl.OwnsRecovery"/>): the
 /// connection applies neither PRR nor ssthresh to it. Fed by <see cref="Update"/> once per ACK
 /// with the ACK's <see cref="RateSample"/>.
-/// Not implemented: long-term bandwidth (policer) sampling, the idle-restart pacing rule, and
-/// pacing itself: <see cref="PacingRate"/> is computed but the flight is bounded by the window only.
+/// Pacing at <see cref="PacingRate"/> is the connection's, and only with <see cref="TcpConfig.Pacing"/>;
+/// without it the flight is bounded by the window only.
+/// Not implemented: long-term bandwidth (policer) sampling and the idle-restart pacing rule.
 /// </summary>
 public sealed class BbrCongestionControl : ICongestionControl
 {
@@ -389,14 +390,14 @@ public sealed class BbrCongestionControl : ICongestionControl
         return (long)Math.Ceiling(bw * rtt.TotalSeconds * gain);
     }
 
+    /// <summary>The send quantum in bytes: about a millisecond of data at the pacing rate, two segments to 64 KB (Linux bbr_tso_segs_goal).</summary>
+    public int SendQuantum => (int)Math.Clamp((long)(PacingRate / 1024), 2L * _mss, MaxQuantum);
+
     /// <summary>
     /// Linux bbr_quantization_budget: three send quanta (a millisecond of data at the pacing rate,
     /// two segments to 64 KB) on top, so that batching cannot starve the pipe; two segments more in
     /// the 1.25 phase so that a small BDP still probes.
     /// </summary>
-    /// <summary>The send quantum: about a millisecond of data at the pacing rate, two segments to 64 KB (Linux bbr_tso_segs_goal).</summary>
-    public int SendQuantum => (int)Math.Clamp((long)(PacingRate / 1024), 2L * _mss, MaxQuantum);
-
     private long QuantizationBudget(long window)
     {
         window += 3L * SendQuantum;
@@ -408,7 +409,7 @@ public sealed class BbrCongestionControl : ICongestionControl
     /// <summary>The flight the model wants at <paramref name="gain"/>: BDP plus the quantization budget.</summary>
     private long Inflight(double bw, double gain) => QuantizationBudget(Bdp(bw, gain));
 
-    /// <summary>The window the model sets now (without the recovery rules): for tests and diagnostics.</summary>
+    /// <summary>The window in bytes the model sets now (without the recovery rules): for tests and diagnostics.</summary>
     public long TargetWindow => QuantizationBudget(Bdp(_bw.Value, CwndGainNow) + AckAggregationWindow(_bw.Value));
 
     /// <summary>The model in one line (for diagnostics, e.g. <c>serve -v</c>).</summary>

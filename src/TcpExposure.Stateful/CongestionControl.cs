@@ -23,12 +23,20 @@ public interface ICongestionControl
     /// <summary>The slow start threshold in bytes.</summary>
     int SlowStartThreshold { get; }
     /// <summary>New data was acknowledged outside loss recovery.</summary>
+    /// <param name="ackedBytes">Data bytes the ACK newly acknowledged (SYN and FIN excluded).</param>
+    /// <param name="flightSize">Bytes still outstanding after the ACK (SND.MAX - SND.UNA).</param>
+    /// <param name="now">The connection's clock.</param>
+    /// <param name="srtt">The connection's smoothed RTT; null before the first sample.</param>
     void OnAck(int ackedBytes, int flightSize, TimeSpan now, TimeSpan? srtt);
     /// <summary>Loss detected by duplicate ACKs or SACK: sets the threshold (the connection sets the window).</summary>
+    /// <param name="flightSize">Bytes outstanding when the loss was detected (RFC 5681 FlightSize).</param>
+    /// <param name="now">The connection's clock.</param>
     void OnCongestionEvent(int flightSize, TimeSpan now);
     /// <summary>The retransmission timer expired: threshold from the flight, window to one segment.</summary>
+    /// <param name="flightSize">Bytes outstanding when the timer expired (RFC 5681 FlightSize).</param>
+    /// <param name="now">The connection's clock.</param>
     void OnRetransmitTimeout(int flightSize, TimeSpan now);
-    /// <summary>The last reduction proved spurious (D-SACK): go back to this window and threshold.</summary>
+    /// <summary>The last reduction proved spurious (D-SACK, RFC 2883): go back to this window and threshold, in bytes.</summary>
     void Restore(int window, int slowStartThreshold);
     /// <summary>
     /// The algorithm sets the window during loss recovery too (model-based, as BBR): the
@@ -40,6 +48,10 @@ public interface ICongestionControl
 /// <summary>Creates the algorithm named in the configuration.</summary>
 public static class CongestionControlFactory
 {
+    /// <summary>
+    /// A fresh instance of <paramref name="algorithm"/> (NewReno for an unknown value) whose initial
+    /// window is <paramref name="initialWindowSegments"/> segments of <paramref name="mss"/> bytes.
+    /// </summary>
     public static ICongestionControl Create(CongestionAlgorithm algorithm, int mss, int initialWindowSegments) => algorithm switch
     {
         CongestionAlgorithm.Cubic => new CubicCongestionControl(mss, initialWindowSegments),
@@ -52,9 +64,12 @@ public static class CongestionControlFactory
 public sealed class NewRenoCongestionControl(int mss, int initialWindowSegments) : ICongestionControl
 {
     private int _bytesAcked;
+    /// <inheritdoc/>
     public int Window { get; set; } = mss * initialWindowSegments;
+    /// <inheritdoc/>
     public int SlowStartThreshold { get; private set; } = int.MaxValue;
 
+    /// <inheritdoc/>
     public void OnAck(int ackedBytes, int flightSize, TimeSpan now, TimeSpan? srtt)
     {
         if (Window < SlowStartThreshold)
@@ -71,12 +86,14 @@ public sealed class NewRenoCongestionControl(int mss, int initialWindowSegments)
         }
     }
 
+    /// <inheritdoc/>
     public void OnCongestionEvent(int flightSize, TimeSpan now)
     {
         SlowStartThreshold = Math.Max(flightSize / 2, 2 * mss);
         _bytesAcked = 0;
     }
 
+    /// <inheritdoc/>
     public void OnRetransmitTimeout(int flightSize, TimeSpan now)
     {
         SlowStartThreshold = Math.Max(flightSize / 2, 2 * mss);
@@ -84,6 +101,7 @@ public sealed class NewRenoCongestionControl(int mss, int initialWindowSegments)
         _bytesAcked = 0;
     }
 
+    /// <inheritdoc/>
     public void Restore(int window, int slowStartThreshold)
     {
         Window = window;
@@ -106,14 +124,17 @@ public sealed class CubicCongestionControl(int mss, int initialWindowSegments) :
     private double _wEst;          // segments, Reno-friendly estimate
     private double _cwndSegments = initialWindowSegments;
 
+    /// <inheritdoc/>
     public int Window
     {
         get => (int)Math.Max(mss, _cwndSegments * mss);
         set => _cwndSegments = (double)value / mss;
     }
 
+    /// <inheritdoc/>
     public int SlowStartThreshold { get; private set; } = int.MaxValue;
 
+    /// <inheritdoc/>
     public void OnAck(int ackedBytes, int flightSize, TimeSpan now, TimeSpan? srtt)
     {
         if (_cwndSegments == 0)
@@ -146,6 +167,7 @@ public sealed class CubicCongestionControl(int mss, int initialWindowSegments) :
             _cwndSegments += Math.Min(target - _cwndSegments, _cwndSegments * 0.5) * segs / _cwndSegments;
     }
 
+    /// <inheritdoc/>
     public void OnCongestionEvent(int flightSize, TimeSpan now)
     {
         if (_cwndSegments == 0)
@@ -155,6 +177,7 @@ public sealed class CubicCongestionControl(int mss, int initialWindowSegments) :
         SlowStartThreshold = Math.Max((int)(_cwndSegments * Beta * mss), 2 * mss);
     }
 
+    /// <inheritdoc/>
     public void Restore(int window, int slowStartThreshold)
     {
         // RFC 9438 4.9: a spurious reduction is undone; the epoch restarts from the restored window.
@@ -163,6 +186,7 @@ public sealed class CubicCongestionControl(int mss, int initialWindowSegments) :
         _epoch = null;
     }
 
+    /// <inheritdoc/>
     public void OnRetransmitTimeout(int flightSize, TimeSpan now)
     {
         OnCongestionEvent(flightSize, now);

@@ -22,6 +22,7 @@ public sealed class Rfc6528IsnGenerator : IIsnGenerator
     /// <summary>A generator with <paramref name="key"/> as the secret; a random 32-byte key when null.</summary>
     public Rfc6528IsnGenerator(byte[]? key = null) => _key = key ?? RandomNumberGenerator.GetBytes(32);
 
+    /// <inheritdoc/>
     public uint Next(ReadOnlySpan<byte> localAddress, ushort localPort, ReadOnlySpan<byte> remoteAddress, ushort remotePort, TimeSpan now)
     {
         Span<byte> input = stackalloc byte[localAddress.Length + remoteAddress.Length + 4];
@@ -40,5 +41,6 @@ public sealed class Rfc6528IsnGenerator : IIsnGenerator
 /// <summary>Always the same ISN: for tests that want round numbers on the wire.</summary>
 public sealed class FixedIsnGenerator(uint isn) : IIsnGenerator
 {
+    /// <inheritdoc/>
     public uint Next(ReadOnlySpan<byte> localAddress, ushort localPort, ReadOnlySpan<byte> remoteAddress, ushort remotePort, TimeSpan now) => isn;
 }

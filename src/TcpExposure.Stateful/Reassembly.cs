@@ -22,6 +22,7 @@ public sealed class Reassembly
 
     /// <summary>Out-of-order ranges held.</summary>
     public int Count => _count;
+    /// <summary>True when nothing is held out of order (no hole below the received data).</summary>
     public bool IsEmpty => _count == 0;
 
     /// <summary>The range at <paramref name="index"/>, in sequence order.</summary>

@@ -19,10 +19,11 @@ public sealed class ReceiveBuffer
         _data = new byte[capacity];
     }
 
+    /// <summary>Size of the buffer in bytes: the largest window this connection can offer.</summary>
     public int Capacity => _data.Length;
     /// <summary>In-order bytes waiting for the application.</summary>
     public int Readable => _readable;
-    /// <summary>Room after the readable bytes: the receive window.</summary>
+    /// <summary>Room after the readable bytes, in bytes: the receive window (RCV.WND).</summary>
     public int Window => _data.Length - _readable;
 
     /// <summary>

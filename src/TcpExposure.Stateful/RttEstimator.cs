@@ -20,7 +20,9 @@ public sealed class RttEstimator
         _baseRto = Clamp(initialRto);
     }
 
+    /// <summary>SRTT (RFC 6298 section 2); null until the first sample.</summary>
     public TimeSpan? SmoothedRtt { get; private set; }
+    /// <summary>RTTVAR, the smoothed mean deviation of the samples (RFC 6298 section 2); zero until the first sample.</summary>
     public TimeSpan RttVariance { get; private set; }
     /// <summary>Expiries since the last valid sample (each one doubled the RTO).</summary>
     public int Backoff { get; private set; }

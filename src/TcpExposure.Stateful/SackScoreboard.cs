@@ -16,7 +16,9 @@ public sealed class SackScoreboard
     private readonly SeqNumber[] _end = new SeqNumber[MaxRanges];
     private int _count;
 
+    /// <summary>True when the peer has SACKed nothing above SND.UNA.</summary>
     public bool IsEmpty => _count == 0;
+    /// <summary>Disjoint SACKed ranges held (at most 32; further ones are not recorded).</summary>
     public int Count => _count;
     /// <summary>The end of the highest SACKed range (only meaningful when not empty).</summary>
     public SeqNumber HighestSacked => _end[_count - 1];
@@ -60,8 +62,10 @@ public sealed class SackScoreboard
             _start[0] = una;
     }
 
+    /// <summary>Forgets every SACKed range.</summary>
     public void Clear() => _count = 0;
 
+    /// <summary>True when the byte at <paramref name="seq"/> lies in a SACKed range.</summary>
     public bool IsSacked(SeqNumber seq)
     {
         for (int i = 0; i < _count; i++)

@@ -23,11 +23,17 @@ public struct SegmentOptions
     public ushort Mss;
     /// <summary>Window scale shift; -1 when absent.</summary>
     public int WindowScale;
+    /// <summary>SACK-permitted (RFC 2018), meaningful on a SYN.</summary>
     public bool SackPermitted;
+    /// <summary>True when the timestamps option (RFC 7323) is present; <see cref="TsVal"/> and <see cref="TsEcr"/> are valid only then.</summary>
     public bool HasTimestamps;
+    /// <summary>TSval: the sender's timestamp clock (RFC 7323 section 3).</summary>
     public uint TsVal;
+    /// <summary>TSecr: the most recent TSval the sender received from its peer (RFC 7323 section 3).</summary>
     public uint TsEcr;
+    /// <summary>SACK blocks in use in <see cref="SackBlocks"/> (0 to 4).</summary>
     public int SackCount;
+    /// <summary>The SACK blocks (RFC 2018); only the first <see cref="SackCount"/> are meaningful (see <see cref="Sacks"/>).</summary>
     public SackBlockArray SackBlocks;
 
     /// <summary>No options.</summary>
@@ -135,14 +141,20 @@ public struct SegmentOptions
 /// <summary>A received segment as the connection sees it: header fields, options and a view of the payload.</summary>
 public readonly ref struct IncomingSegment
 {
+    /// <summary>SEG.SEQ: the sequence number of the first byte (or of the SYN).</summary>
     public readonly SeqNumber Sequence;
+    /// <summary>SEG.ACK: the next sequence number the peer expects (meaningful when ACK is set).</summary>
     public readonly SeqNumber Acknowledgment;
+    /// <summary>The control bits.</summary>
     public readonly TcpFlags Flags;
     /// <summary>The window field as sent (not yet scaled).</summary>
     public readonly ushort Window;
+    /// <summary>The options the connection understands; others are dropped.</summary>
     public readonly SegmentOptions Options;
+    /// <summary>The data carried (a view of the received packet, valid only while it is being processed).</summary>
     public readonly ReadOnlySpan<byte> Payload;
 
+    /// <summary>A segment from its fields; <paramref name="payload"/> is referenced, not copied.</summary>
     public IncomingSegment(SeqNumber sequence, SeqNumber acknowledgment, TcpFlags flags, ushort window,
         SegmentOptions options, ReadOnlySpan<byte> payload)
     {
@@ -165,15 +177,22 @@ public readonly ref struct IncomingSegment
 /// <summary>A segment the connection emits; the payload may be in two pieces (a wrapped ring buffer).</summary>
 public readonly ref struct OutgoingSegment
 {
+    /// <summary>SEG.SEQ: the sequence number of the first byte (or of the SYN).</summary>
     public readonly SeqNumber Sequence;
+    /// <summary>SEG.ACK: the next sequence number expected from the peer (RCV.NXT).</summary>
     public readonly SeqNumber Acknowledgment;
+    /// <summary>The control bits.</summary>
     public readonly TcpFlags Flags;
     /// <summary>The window field as it goes on the wire (already scaled down).</summary>
     public readonly ushort Window;
+    /// <summary>The options to write.</summary>
     public readonly SegmentOptions Options;
+    /// <summary>The first piece of the payload (a view of the send buffer).</summary>
     public readonly ReadOnlySpan<byte> Payload1;
+    /// <summary>The rest of the payload when it wraps around the end of the send buffer; usually empty.</summary>
     public readonly ReadOnlySpan<byte> Payload2;
 
+    /// <summary>A segment from its fields; the payload pieces are referenced, not copied.</summary>
     public OutgoingSegment(SeqNumber sequence, SeqNumber acknowledgment, TcpFlags flags, ushort window,
         SegmentOptions options, ReadOnlySpan<byte> payload1, ReadOnlySpan<byte> payload2)
     {
@@ -186,6 +205,7 @@ public readonly ref struct OutgoingSegment
         Payload2 = payload2;
     }
 
+    /// <summary>Payload bytes in both pieces.</summary>
     public int PayloadLength => Payload1.Length + Payload2.Length;
 
     /// <summary>TCP header + options + payload length.</summary>
@@ -213,5 +233,9 @@ public readonly ref struct OutgoingSegment
 /// <summary>Where a connection puts the segments it emits (the stack encodes and sends them; tests record them).</summary>
 public interface ISegmentSink
 {
+    /// <summary>
+    /// Takes one segment. Its payload is a view of the send buffer, valid only during the call:
+    /// encode or copy it before returning.
+    /// </summary>
     void Send(in OutgoingSegment segment);
 }

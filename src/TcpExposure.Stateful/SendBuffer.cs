@@ -18,10 +18,11 @@ public sealed class SendBuffer
         _data = new byte[capacity];
     }
 
+    /// <summary>Size of the buffer in bytes: the most the application can have written and not yet acknowledged.</summary>
     public int Capacity => _data.Length;
     /// <summary>Bytes held (sent and unacknowledged, plus not yet sent).</summary>
     public int Count => _count;
-    /// <summary>Room left for the application.</summary>
+    /// <summary>Room left for the application, bytes.</summary>
     public int Free => _data.Length - _count;
 
     /// <summary>Appends as much of <paramref name="source"/> as fits; returns the bytes taken.</summary>

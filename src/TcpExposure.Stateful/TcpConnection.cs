@@ -115,37 +115,54 @@ public sealed class TcpConnection
         _sndBufSeq = _iss + 1;
     }
 
+    /// <summary>The RFC 9293 state (section 3.3.2).</summary>
     public TcpState State { get; private set; } = TcpState.Closed;
     /// <summary>Why the connection died, when it did not close gracefully.</summary>
     public TcpError Error { get; private set; }
+    /// <summary>The settings this connection was created with.</summary>
     public TcpConfig Config => _cfg;
+    /// <summary>ISS: our initial sequence number (the sequence number of our SYN).</summary>
     public SeqNumber InitialSendSequence => _iss;
+    /// <summary>IRS: the peer's initial sequence number (that of its SYN); meaningless before the SYN arrives.</summary>
     public SeqNumber InitialReceiveSequence => _irs;
+    /// <summary>SND.UNA: the oldest sequence number sent and not yet acknowledged.</summary>
     public SeqNumber SendUnacknowledged => _sndUna;
+    /// <summary>SND.NXT: the sequence number of the next byte to send (it moves back to SND.UNA on a retransmission timeout).</summary>
     public SeqNumber SendNext => _sndNxt;
+    /// <summary>RCV.NXT: the next sequence number expected from the peer, the one we acknowledge.</summary>
     public SeqNumber ReceiveNext => _rcvNxt;
     /// <summary>The peer's window in bytes (scaled).</summary>
     public int SendWindow => _sndWnd;
+    /// <summary>cwnd in bytes (RFC 5681), as the congestion control algorithm holds it.</summary>
     public int CongestionWindow => _cc.Window;
+    /// <summary>ssthresh in bytes (RFC 5681); <see cref="int.MaxValue"/> until the first congestion event.</summary>
     public int SlowStartThreshold => _cc.SlowStartThreshold;
     /// <summary>The congestion control algorithm's state (for BBR, its model).</summary>
     public ICongestionControl CongestionControl => _cc;
+    /// <summary>The current RTO (RFC 6298), exponential backoff included.</summary>
     public TimeSpan RetransmissionTimeout => _rtt.Rto;
+    /// <summary>SRTT (RFC 6298); null until the first round-trip sample.</summary>
     public TimeSpan? SmoothedRtt => _rtt.SmoothedRtt;
+    /// <summary>True during a fast recovery episode entered on duplicate ACKs, SACK or RACK (RFC 6582 / 6675 / 8985), until everything sent before it is acknowledged (or an RTO or a D-SACK undo ends it).</summary>
     public bool InRecovery => _inRecovery;
     /// <summary>The MSS the peer announced (536 when it announced none).</summary>
     public int PeerMss => _peerMss;
+    /// <summary>Both SYNs carried window scale (RFC 7323 section 2): window fields are shifted by <see cref="SendShift"/> and <see cref="ReceiveShift"/>.</summary>
     public bool WindowScaleEnabled { get; private set; }
+    /// <summary>Both SYNs carried timestamps (RFC 7323): every segment carries them, for RTT samples and PAWS.</summary>
     public bool TimestampsEnabled => _tsOk;
+    /// <summary>Both SYNs carried SACK-permitted (RFC 2018): SACK blocks are sent and used for loss recovery.</summary>
     public bool SackEnabled => _sackOk;
+    /// <summary>The peer's window scale: its window fields are shifted left by this many bits (0 without scaling).</summary>
     public int SendShift => _sndShift;
+    /// <summary>Our window scale: the window field we send is our window shifted right by this many bits (0 without scaling).</summary>
     public int ReceiveShift => _rcvShift;
 
     /// <summary>Segments retransmitted (timeouts, fast retransmits, SACK recovery; SYNs included).</summary>
     public long Retransmissions { get; private set; }
     /// <summary>Retransmission timer expiries (SYN and persist timers excluded).</summary>
     public long Timeouts { get; private set; }
-    /// <summary>Loss recovery episodes entered on duplicate ACKs or SACK (fast retransmits).</summary>
+    /// <summary>Loss recovery episodes entered on duplicate ACKs, SACK or RACK (fast retransmits).</summary>
     public long FastRetransmits { get; private set; }
     /// <summary>Tail loss probes sent (RFC 8985 section 7).</summary>
     public long TailLossProbes { get; private set; }
@@ -161,7 +178,9 @@ public sealed class TcpConnection
     public Rack RackState => _rack;
     /// <summary>Zero-window probes sent.</summary>
     public long ZeroWindowProbes { get; private set; }
+    /// <summary>Segments emitted, of every kind (data, retransmissions, pure ACKs, SYN, FIN, RST, probes).</summary>
     public long SegmentsSent { get; private set; }
+    /// <summary>Segments handed to <see cref="Process"/>, acceptable or not.</summary>
     public long SegmentsReceived { get; private set; }
     /// <summary>Application bytes the peer acknowledged.</summary>
     public long BytesAcknowledged { get; private set; }
@@ -176,9 +195,9 @@ public sealed class TcpConnection
     public bool FinReceived => _finReceived;
     /// <summary>The application may still queue data.</summary>
     public bool CanSend => !_finQueued && State is TcpState.SynSent or TcpState.SynReceived or TcpState.Established or TcpState.CloseWait;
-    /// <summary>Room in the send buffer.</summary>
+    /// <summary>Room in the send buffer, bytes; 0 once the sending side is closed.</summary>
     public int SendSpace => CanSend ? _sndBuf.Free : 0;
-    /// <summary>Bytes written and not yet acknowledged.</summary>
+    /// <summary>Bytes written and not yet acknowledged (sent or not).</summary>
     public int SendQueued => _sndBuf.Count;
     /// <summary>The connection reached ESTABLISHED at some point (or later states).</summary>
     public bool IsSynchronized => State is not (TcpState.Closed or TcpState.Listen or TcpState.SynSent or TcpState.SynReceived);

@@ -3,6 +3,7 @@ namespace TcpExposure.Stateful;
 /// <summary>A socket operation failed because the connection ended abnormally.</summary>
 public class TcpSocketException : IOException
 {
+    /// <summary>An exception for a connection that ended with <paramref name="error"/>.</summary>
     public TcpSocketException(TcpError error, string message) : base(message) => Error = error;
     /// <summary>What ended the connection.</summary>
     public TcpError Error { get; }

@@ -17,7 +17,9 @@ public sealed class TcpListener : IDisposable
         Backlog = Math.Max(1, backlog);
     }
 
+    /// <summary>The stack-wide number of this listener (shared with sockets; as in <see cref="TcpStack.Sockets"/>).</summary>
     public int Id { get; }
+    /// <summary>The stack's address and the port listened on.</summary>
     public IPEndPoint LocalEndPoint { get; }
     /// <summary>Connections half-open or established but not yet accepted, at most.</summary>
     public int Backlog { get; }

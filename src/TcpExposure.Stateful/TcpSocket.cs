@@ -2,7 +2,18 @@ using System.Net;
 
 namespace TcpExposure.Stateful;
 
-/// <summary>Per-connection counters.</summary>
+/// <summary>Per-connection counters (a snapshot from <see cref="TcpSocket.Counters"/>).</summary>
+/// <param name="Retransmissions">Segments retransmitted (timeouts, fast retransmits, SACK recovery; SYNs included).</param>
+/// <param name="Timeouts">Retransmission timer expiries (SYN and persist timers excluded).</param>
+/// <param name="FastRetransmits">Loss recovery episodes entered on duplicate ACKs, SACK or RACK.</param>
+/// <param name="ZeroWindowProbes">Zero-window probes sent.</param>
+/// <param name="BytesSent">Application bytes the peer acknowledged.</param>
+/// <param name="BytesReceived">Application bytes received in order.</param>
+/// <param name="TailLossProbes">Tail loss probes sent (RFC 8985 section 7).</param>
+/// <param name="SpuriousRecoveriesUndone">Window reductions undone after D-SACKs proved them spurious (RFC 2883).</param>
+/// <param name="MaxFlight">The largest flight so far, bytes.</param>
+/// <param name="CongestionWindow">The congestion window now, bytes.</param>
+/// <param name="CongestionControl">The congestion control algorithm's state in one line (for BBR, its model).</param>
 public readonly record struct TcpSocketCounters(long Retransmissions, long Timeouts, long FastRetransmits, long ZeroWindowProbes, long BytesSent, long BytesReceived,
     long TailLossProbes = 0, long SpuriousRecoveriesUndone = 0, long MaxFlight = 0, int CongestionWindow = 0, string? CongestionControl = null);
 
@@ -28,10 +39,14 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
     internal TcpConnection Connection { get; }
     internal bool Accepted;
 
+    /// <summary>The stack-wide number of this socket (as in <see cref="TcpStack.Sockets"/>).</summary>
     public int Id { get; }
+    /// <summary>The stack's address and this connection's local port.</summary>
     public IPEndPoint LocalEndPoint { get; }
+    /// <summary>The peer's address and port.</summary>
     public IPEndPoint RemoteEndPoint { get; }
 
+    /// <summary>The connection's RFC 9293 state now.</summary>
     public TcpState State
     {
         get { lock (_stack.Gate) return Connection.State; }
@@ -202,13 +217,16 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
     /// <summary>Blocking <see cref="WriteAsync"/>.</summary>
     public void Write(ReadOnlyMemory<byte> data) => WriteAsync(data).AsTask().GetAwaiter().GetResult();
 
+    /// <summary>Same as <see cref="Close"/>: a graceful close (FIN), not a reset.</summary>
     public void Dispose() => Close();
 
+    /// <summary>Same as <see cref="Close"/>; completes at once (the close goes on in the stack).</summary>
     public ValueTask DisposeAsync()
     {
         Close();
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>"id: local -> remote", for logs.</summary>
     public override string ToString() => $"{Id}: {LocalEndPoint} -> {RemoteEndPoint}";
 }

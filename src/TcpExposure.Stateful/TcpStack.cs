@@ -19,17 +19,30 @@ public sealed record TcpStackOptions
     public bool ResetUnknownConnections { get; init; } = true;
     /// <summary>Drop packets whose TCP checksum is wrong (off for transports that see offloaded checksums).</summary>
     public bool VerifyChecksums { get; init; } = true;
-    /// <summary>Ephemeral ports for Connect.</summary>
+    /// <summary>First port of the ephemeral range that Connect picks local ports from.</summary>
     public ushort EphemeralPortFirst { get; init; } = 49152;
+    /// <summary>Last port of the ephemeral range (inclusive).</summary>
     public ushort EphemeralPortLast { get; init; } = 65535;
 }
 
-/// <summary>Totals over the stack's lifetime.</summary>
+/// <summary>Totals over the stack's lifetime (a snapshot from <see cref="TcpStack.Statistics"/>).</summary>
+/// <param name="Connections">Connections accepted by a listener (counted when the handshake completes) or opened by Connect (counted when they end).</param>
+/// <param name="Retransmissions">Segments retransmitted, over every connection.</param>
+/// <param name="SegmentsSent">Segments emitted by connections, of every kind.</param>
+/// <param name="SegmentsReceived">Segments handed to connections.</param>
+/// <param name="BytesSent">Application bytes acknowledged by peers.</param>
+/// <param name="BytesReceived">Application bytes received in order.</param>
+/// <param name="PacketsDropped">Packets dropped by the stack: bad TCP checksums, and segments sent after the transport closed.</param>
+/// <param name="ListenOverflows">SYNs dropped because the listener's backlog was full (the client retries, as with Linux).</param>
 public readonly record struct TcpStackStatistics(
     long Connections, long Retransmissions, long SegmentsSent, long SegmentsReceived,
     long BytesSent, long BytesReceived, long PacketsDropped, long ListenOverflows);
 
 /// <summary>One row of <see cref="TcpStack.Sockets"/>.</summary>
+/// <param name="Id">The listener's or socket's stack-wide number.</param>
+/// <param name="Local">Local address and port.</param>
+/// <param name="Remote">The peer's address and port; null for a listener.</param>
+/// <param name="State">The RFC 9293 state (<see cref="TcpState.Listen"/> for a listener).</param>
 public readonly record struct TcpSocketInfo(int Id, IPEndPoint Local, IPEndPoint? Remote, TcpState State);
 
 /// <summary>
@@ -85,7 +98,9 @@ public sealed class TcpStack : IAsyncDisposable
             _batched = new BatchedOutput(batching);
     }
 
+    /// <summary>The address this stack owns TCP for: source of every segment it sends, destination of those it accepts.</summary>
     public IPAddress LocalAddress { get; }
+    /// <summary>The settings the stack was created with (defaults when none were given).</summary>
     public TcpStackOptions Options => _options;
     internal TimeSpan Now => _time.GetElapsedTime(_epoch);
 
@@ -506,6 +521,11 @@ public sealed class TcpStack : IAsyncDisposable
             ArrayPool<byte>.Shared.Return(buf);
     }
 
+    /// <summary>
+    /// Flushes pending output and stops the loops and the timer; pending accepts then fail with
+    /// <see cref="ObjectDisposedException"/> and socket waits wake. Connections are left as they
+    /// are (no RST); the transport is not disposed.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         lock (Gate)
