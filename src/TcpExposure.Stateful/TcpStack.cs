@@ -26,7 +26,7 @@ public sealed record TcpStackOptions
 }
 
 /// <summary>Totals over the stack's lifetime (a snapshot from <see cref="TcpStack.Statistics"/>).</summary>
-/// <param name="Connections">Connections accepted by a listener (counted when the handshake completes) or opened by Connect (counted when they end).</param>
+/// <param name="Connections">Connections that completed their handshake, passive or active, counted at that moment.</param>
 /// <param name="Retransmissions">Segments retransmitted, over every connection.</param>
 /// <param name="SegmentsSent">Segments emitted by connections, of every kind.</param>
 /// <param name="SegmentsReceived">Segments handed to connections.</param>
@@ -444,18 +444,20 @@ public sealed class TcpStack : IAsyncDisposable
     internal void AfterEvent(Entry e)
     {
         var c = e.Connection;
-        if (e.Listener is { } l && !e.Queued && c.IsSynchronized)
+        if (!e.Established && c.IsSynchronized)
         {
-            e.Queued = true;
+            e.Established = true;
             _connections++;
-            l.Enqueue(e.Socket);
+            if (e.Listener is { } l)
+            {
+                e.Queued = true;
+                l.Enqueue(e.Socket);
+            }
         }
         if (c.State == TcpState.Closed && _table.Remove(e.Key))
         {
             if (e.Listener is { } owner && !e.Socket.Accepted)
                 owner.Pending--;
-            if (e.Listener is null)
-                _connections++;
             _retransmissions += c.Retransmissions;
             _segmentsSent += c.SegmentsSent;
             _segmentsReceived += c.SegmentsReceived;
@@ -568,6 +570,8 @@ public sealed class TcpStack : IAsyncDisposable
         public readonly TcpListener? Listener = listener;
         /// <summary>Handed to the listener's accept queue.</summary>
         public bool Queued;
+        /// <summary>Reached a synchronized state once, so counted in the statistics.</summary>
+        public bool Established;
     }
 
     private sealed class ConnectionSink(TcpStack stack, byte[] local, ushort localPort, byte[] remote, ushort remotePort) : ISegmentSink

@@ -49,6 +49,7 @@ public class StackTests
         {
             var c = await h.Client.ConnectAsync(h.ServerEndPoint(8080));
             Assert.That(c.State, Is.EqualTo(TcpState.Established));
+            Assert.That(h.Client.Statistics.Connections, Is.EqualTo(1), "an active open counts once established, not when it ends");
             await c.WriteAsync(request);
             var all = await ReadToEndAsync(c);
             c.Close();
@@ -62,6 +63,7 @@ public class StackTests
         await h.RunAsync(Task.Run(async () => { while (h.Client.ConnectionCount + h.Server.ConnectionCount > 0) await Task.Delay(1); }), TimeSpan.FromSeconds(30));
         var st = h.Server.Statistics;
         Assert.That(st.Connections, Is.EqualTo(1));
+        Assert.That(h.Client.Statistics.Connections, Is.EqualTo(1), "counted once");
         Assert.That(st.BytesSent, Is.EqualTo(response.Length));
         Assert.That(st.Retransmissions, Is.Zero);
     }
