@@ -54,15 +54,16 @@ public class ConnectAndReplTests
         Assert.That(Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(received.ToArray())), Is.EqualTo(ServeFixture.Md5(file)));
     }
 
-    [TestCase(0.0, 1 << 20), TestCase(10.0, 256 << 10), CancelAfter(180_000)]
-    public async Task ConnectSendsToKernelNc(double loss, int bytes)
+    [TestCase(0.0, 1 << 20, "raw"), TestCase(10.0, 256 << 10, "raw"), TestCase(5.0, 256 << 10, "pcap"), CancelAfter(180_000)]
+    public async Task ConnectSendsToKernelNc(double loss, int bytes, string via)
     {
         using var net = TestNetwork.Create(new TestNetworkOptions { LossToServer = loss, LossToClient = loss });
         string file = ServeFixture.MakeFile(_dir, bytes, http: false);
         string got = Path.Combine(_dir, "got.bin");
         var nc = net.StartProcess("srv", "sh", "-c", $"nc -d -l 7001 >{got}");
         await WaitListening(net, "srv", 7001);
-        await using var host = StackHost.Open(null, net.Client.Namespace, StackTransport.Raw, null);
+        await using var host = StackHost.Open(null, net.Client.Namespace, Enum.Parse<StackTransport>(via, true),
+            via == "pcap" ? net.Server.Address.ToString() : null);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(150));
         var socket = await host.ConnectAsync(new IPEndPoint(net.Server.Address, 7001), cts.Token);
         await socket.WriteAsync(await File.ReadAllBytesAsync(file), cts.Token);
@@ -80,14 +81,15 @@ public class ConnectAndReplTests
         Assert.ThrowsAsync<ConnectionRefusedException>(() => host.ConnectAsync(new IPEndPoint(net.Server.Address, 7999)));
     }
 
-    [TestCase(0.0, 1 << 20), TestCase(5.0, 256 << 10), CancelAfter(240_000)]
-    public void SendFileBetweenTwoRepls(double loss, int bytes)
+    [TestCase(0.0, 1 << 20, "raw"), TestCase(5.0, 256 << 10, "raw"), TestCase(5.0, 256 << 10, "pcap"), CancelAfter(240_000)]
+    public void SendFileBetweenTwoRepls(double loss, int bytes, string via)
     {
         using var net = TestNetwork.Create(new TestNetworkOptions { LossToServer = loss, LossToClient = loss });
         string file = ServeFixture.MakeFile(_dir, bytes, http: false);
         string got = Path.Combine(_dir, "got.bin");
-        var receiver = net.StartProcess("srv", "dotnet", ServeFixture.ToolDll, "repl");
-        var sender = net.StartProcess("cli", "dotnet", ServeFixture.ToolDll, "repl");
+        string[] Repl(TestHost peer) => via == "pcap" ? [ServeFixture.ToolDll, "repl", "--via", "pcap", "--peer", peer.Address.ToString()] : [ServeFixture.ToolDll, "repl"];
+        var receiver = net.StartProcess("srv", "dotnet", Repl(net.Client));
+        var sender = net.StartProcess("cli", "dotnet", Repl(net.Server));
         Helpers.ReadLineContaining(receiver.StandardOutput, "repl on", 60);
         Helpers.ReadLineContaining(sender.StandardOutput, "repl on", 60);
         receiver.StandardInput.WriteLine($"rf {got} 9000");

@@ -133,8 +133,9 @@ public class ServeTests
         TestContext.Out.WriteLine($"IPv6, {loss}% loss: {stdout.Trim()}");
     }
 
-    [Test, CancelAfter(180_000)]
-    public void SlowReaderForcesZeroWindowProbingAndCompletes()
+    [CancelAfter(180_000)]
+    [TestCase("raw"), TestCase("pcap")]
+    public void SlowReaderForcesZeroWindowProbingAndCompletes(string via)
     {
         using var net = TestNetwork.Create();
         // A small receive buffer in cli, and a reader that takes 16 KB then pauses 0.5 s (longer
@@ -142,7 +143,7 @@ public class ServeTests
         net.ExecChecked("cli", "sysctl", "-q", "-w", "net.ipv4.tcp_rmem=4096 4096 8192");
         string file = ServeFixture.MakeFile(_dir, 128 << 10, http: false);
         string got = Path.Combine(_dir, "got.bin");
-        var serve = ServeFixture.StartServe(net, file, Port, "raw", "--count", "1");
+        var serve = ServeFixture.StartServe(net, file, Port, via, "--count", "1");
         string reader = $"import sys,time\nsrc=sys.stdin.buffer\nout=open('{got}','wb')\nwhile True:\n b=src.read1(16384)\n if not b: break\n out.write(b); time.sleep(0.5)\nout.close()\n";
         string script = Path.Combine(_dir, "slow.py");
         File.WriteAllText(script, reader);
