@@ -7,10 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-5}"
-CONFIG="${CONFIG:-Release}"
 NAME="txfl$$"
-dotnet build src/TcpExposure.Tool/TcpExposure.Tool.csproj -c "$CONFIG" -nologo -v q >/dev/null
-TOOL=(dotnet "src/TcpExposure.Tool/bin/$CONFIG/net10.0/tcpexposure.dll")
+. scripts/lib/bench.sh
+bench_init bench_flood.sh
 
 GEN_PID=""
 cleanup() {

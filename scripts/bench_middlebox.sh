@@ -11,15 +11,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB="${SIZE_MB:-50}"
 ROUNDS="${ROUNDS:-3}"
-CONFIG="${CONFIG:-Release}"
 PORT=8080
 NAME="txbm$$"
 TMP="$(mktemp -d /tmp/txbenchmb.XXXXXX)"
 MB_PID=""
 
-if [ "$(id -u)" != 0 ]; then echo "bench_middlebox.sh: needs root (network namespaces, iptables)" >&2; exit 1; fi
-dotnet build "src/TcpExposure.Tool/TcpExposure.Tool.csproj" -c "$CONFIG" -nologo -v q >/dev/null
-TOOL=(dotnet "src/TcpExposure.Tool/bin/$CONFIG/net10.0/tcpexposure.dll")
+. scripts/lib/bench.sh
+bench_init bench_middlebox.sh
 
 stop_middlebox() {
   if [ -n "$MB_PID" ]; then kill "$MB_PID" 2>/dev/null || true; wait "$MB_PID" 2>/dev/null || true; MB_PID=""; fi
@@ -59,7 +57,6 @@ through() {
   stop_middlebox
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 : >"$TMP/k"; : >"$TMP/n"; : >"$TMP/s"
 for round in $(seq 1 "$ROUNDS"); do
   k=$(transfer); echo "$k" >>"$TMP/k"

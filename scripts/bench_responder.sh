@@ -17,11 +17,10 @@ cd "$(dirname "$0")/.."
 SECS="${1:-5}"
 ROUNDS="${2:-3}"
 NAME="bch$$"
-TOOL=src/TcpExposure.Tool/bin/Release/net10.0/tcpexposure.dll
-[ -f "$TOOL" ] || dotnet build src/TcpExposure.Tool -c Release -v q >/dev/null
-T() { dotnet "$TOOL" "$@"; }
+. scripts/lib/bench.sh
+bench_init bench_responder.sh
+T() { "${TOOL[@]}" "$@"; }
 command -v hping3 >/dev/null || { echo "bench_responder: needs hping3 (scripts/setup.sh installs it)" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "bench_responder: run as root (network namespaces, raw sockets, iptables)" >&2; exit 1; }
 
 RESP_PID=""; NC_PID=""
 cleanup() {
@@ -56,7 +55,7 @@ NC_PID=$!
 ours() {
   : >"/tmp/$NAME.respond.log"
   # shellcheck disable=SC2086
-  dotnet "$TOOL" respond --port 8080 --addr "$SRV" --netns "$NAME-srv" ${RESPOND_ARGS:-} >"/tmp/$NAME.respond.log" 2>&1 &
+  "${TOOL[@]}" respond --port 8080 --addr "$SRV" --netns "$NAME-srv" ${RESPOND_ARGS:-} >"/tmp/$NAME.respond.log" 2>&1 &
   RESP_PID=$!
   for _ in $(seq 100); do grep -q answering "/tmp/$NAME.respond.log" 2>/dev/null && break; sleep 0.1; done
   flood 8080

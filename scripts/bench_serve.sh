@@ -23,15 +23,13 @@ MIN_RTO="${MIN_RTO:-200}"   # serve --min-rto in ms
 ROUNDS="${ROUNDS:-3}"
 COMPARE="${COMPARE:-0}"
 read -r -a EXTRA <<<"${SERVE_ARGS:-}"
-CONFIG="${CONFIG:-Release}"
 PORT=8080
 NAME="txbn$$"
 TMP="$(mktemp -d /tmp/txbench.XXXXXX)"
 SERVE_PID=""
 
-if [ "$(id -u)" != 0 ]; then echo "bench_serve.sh: needs root (network namespaces, iptables)" >&2; exit 1; fi
-dotnet build "src/TcpExposure.Tool/TcpExposure.Tool.csproj" -c "$CONFIG" -nologo -v q >/dev/null
-TOOL=(dotnet "src/TcpExposure.Tool/bin/$CONFIG/net10.0/tcpexposure.dll")
+. scripts/lib/bench.sh
+bench_init bench_serve.sh
 
 cleanup() {
   if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
@@ -84,8 +82,6 @@ head -c "$((SIZE_MB << 20))" /dev/urandom >"$TMP/big.bin"
 head -c "$((LOSS_SIZE_MB << 20))" /dev/urandom >"$TMP/loss.bin"
 
 gbit() { awk -v s="$1" -v b="$((SIZE_MB << 20))" 'BEGIN { printf "%.2f", b * 8 / s / 1e9 }'; }
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-range() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
 : >"$TMP/serve.g"; : >"$TMP/plain.g"; : >"$TMP/kernel.g"
 for round in $(seq 1 "$ROUNDS"); do
   g=$(gbit "$(serve_fetch "$TMP/big.bin")"); echo "$g" >>"$TMP/serve.g"
