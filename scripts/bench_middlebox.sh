@@ -19,9 +19,7 @@ MB_PID=""
 . scripts/lib/bench.sh
 bench_init bench_middlebox.sh
 
-stop_middlebox() {
-  if [ -n "$MB_PID" ]; then kill "$MB_PID" 2>/dev/null || true; wait "$MB_PID" 2>/dev/null || true; MB_PID=""; fi
-}
+stop_middlebox() { bench_stop "$MB_PID"; MB_PID=""; }
 cleanup() {
   stop_middlebox
   "${TOOL[@]}" testbed down --name "$NAME" >/dev/null 2>&1 || true

@@ -32,7 +32,7 @@ SERVE_PID=""
 bench_init bench_serve.sh
 
 cleanup() {
-  if [ -n "$SERVE_PID" ]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
+  bench_stop "$SERVE_PID"
   "${TOOL[@]}" testbed down --name "$NAME" >/dev/null 2>&1 || true
   rm -rf "$TMP"
 }
