@@ -161,10 +161,10 @@ public sealed class DemoCommand : ICommand
                     Target = new IPEndPoint(net.Server.Address, ResponderPort),
                     Netns = net.Client.Namespace,
                     Timeout = TimeSpan.FromMilliseconds(300),
-                    Progress = Quiet ? null : (test, run, _) => Console.Error.Write($"\r  probe: {test} run {run}          "),
+                    Progress = Quiet ? null : ProbeProgress.Create("  probe: "),
                 });
                 if (!Quiet)
-                    Console.Error.WriteLine();
+                    ProbeProgress.Finish();
                 Console.Out.WriteLine();
                 Console.Out.Write(report.ToTable());
             }

@@ -90,10 +90,10 @@ public sealed class ProbeCommand : ICommand
             Netns = Netns,
             Capture = capture,
             Timeout = TimeSpan.FromSeconds(Timeout),
-            Progress = Progress,
+            Progress = ProbeProgress.Create("probe: "),
         };
         var report = await ProbeSuite.RunAsync(transport, options, stop.Token).ConfigureAwait(false);
-        Console.Error.WriteLine();
+        ProbeProgress.Finish();
         if (JsonFile == "-")
         {
             Console.Out.WriteLine(report.ToJson());
@@ -103,13 +103,5 @@ public sealed class ProbeCommand : ICommand
         if (JsonFile is not null)
             await File.WriteAllTextAsync(JsonFile, report.ToJson()).ConfigureAwait(false);
         return 0;
-    }
-
-    private static void Progress(string test, int run, ProbeOutcome? outcome)
-    {
-        if (outcome is null)
-            Console.Error.Write($"\rprobe: {test} run {run}...                    ");
-        else
-            Console.Error.Write($"\rprobe: {test} run {run}: {outcome.Value.Code}                    ");
     }
 }
