@@ -112,7 +112,7 @@ public sealed class BbrCongestionControl : ICongestionControl
     }
 
     /// <inheritdoc/>
-    public int Window { get => _cwnd; set => _cwnd = Math.Max(value, _mss); }
+    public int Window { get => _cwnd; set => _cwnd = Math.Clamp(value, _mss, ICongestionControl.MaxWindow); }
     /// <summary>BBR has no threshold: always "infinite".</summary>
     public int SlowStartThreshold => int.MaxValue;
     /// <inheritdoc/>
@@ -161,7 +161,7 @@ public sealed class BbrCongestionControl : ICongestionControl
     }
 
     /// <inheritdoc/>
-    public void Restore(int window, int slowStartThreshold) => _cwnd = Math.Max(window, _mss);
+    public void Restore(int window, int slowStartThreshold) => _cwnd = Math.Clamp(window, _mss, ICongestionControl.MaxWindow);
 
     private void SaveWindow()
     {
@@ -460,6 +460,6 @@ public sealed class BbrCongestionControl : ICongestionControl
         }
         if (Mode == BbrMode.ProbeRtt)
             cwnd = Math.Min(cwnd, MinWindowSegments * _mss);
-        _cwnd = (int)Math.Clamp(cwnd, _mss, int.MaxValue / 2);
+        _cwnd = (int)Math.Clamp(cwnd, _mss, ICongestionControl.MaxWindow);
     }
 }

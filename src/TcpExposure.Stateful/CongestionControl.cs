@@ -18,7 +18,15 @@ public enum CongestionAlgorithm
 /// </summary>
 public interface ICongestionControl
 {
-    /// <summary>The congestion window in bytes.</summary>
+    /// <summary>
+    /// The largest congestion window any algorithm keeps, in bytes (1 GiB): far above any real
+    /// path's need, and low enough that window arithmetic (cwnd plus a few segments) cannot
+    /// overflow an int. A window that only grows (a receive-window-limited transfer never loses)
+    /// would otherwise wrap negative after about 4 GB and stall the connection.
+    /// </summary>
+    const int MaxWindow = int.MaxValue / 2;
+
+    /// <summary>The congestion window in bytes (at most <see cref="MaxWindow"/>).</summary>
     int Window { get; set; }
     /// <summary>The slow start threshold in bytes.</summary>
     int SlowStartThreshold { get; }
@@ -65,7 +73,10 @@ public sealed class NewRenoCongestionControl(int mss, int initialWindowSegments)
 {
     private int _bytesAcked;
     /// <inheritdoc/>
-    public int Window { get; set; } = mss * initialWindowSegments;
+    private int _window = mss * initialWindowSegments;
+
+    /// <inheritdoc/>
+    public int Window { get => _window; set => _window = Math.Clamp(value, 0, ICongestionControl.MaxWindow); }
     /// <inheritdoc/>
     public int SlowStartThreshold { get; private set; } = int.MaxValue;
 
@@ -127,8 +138,8 @@ public sealed class CubicCongestionControl(int mss, int initialWindowSegments) :
     /// <inheritdoc/>
     public int Window
     {
-        get => (int)Math.Max(mss, _cwndSegments * mss);
-        set => _cwndSegments = (double)value / mss;
+        get => (int)Math.Clamp(_cwndSegments * mss, mss, ICongestionControl.MaxWindow);
+        set => _cwndSegments = (double)Math.Min(value, ICongestionControl.MaxWindow) / mss;
     }
 
     /// <inheritdoc/>
@@ -141,7 +152,7 @@ public sealed class CubicCongestionControl(int mss, int initialWindowSegments) :
             _cwndSegments = initialWindowSegments;
         if (Window < SlowStartThreshold)
         {
-            _cwndSegments += Math.Min(ackedBytes, mss) / (double)mss;
+            _cwndSegments = Math.Min(_cwndSegments + Math.Min(ackedBytes, mss) / (double)mss, (double)ICongestionControl.MaxWindow / mss);
             return;
         }
         if (_epoch is null)
@@ -165,6 +176,7 @@ public sealed class CubicCongestionControl(int mss, int initialWindowSegments) :
             target = _wEst;
         if (target > _cwndSegments)
             _cwndSegments += Math.Min(target - _cwndSegments, _cwndSegments * 0.5) * segs / _cwndSegments;
+        _cwndSegments = Math.Min(_cwndSegments, (double)ICongestionControl.MaxWindow / mss);
     }
 
     /// <inheritdoc/>
