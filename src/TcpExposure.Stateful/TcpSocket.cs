@@ -80,8 +80,11 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
     }
 
     /// <summary>The task the next signal completes. Caller holds the stack's lock.</summary>
+    /// <exception cref="ObjectDisposedException">The stack was disposed: nothing will ever signal again.</exception>
     private Task Observe()
     {
+        if (_stack.IsDisposed)
+            throw new ObjectDisposedException(nameof(TcpStack), $"The stack carrying the connection with {RemoteEndPoint} was disposed.");
         _observed = true;
         return _changed.Task;
     }

@@ -104,6 +104,9 @@ public sealed class TcpStack : IAsyncDisposable
     public TcpStackOptions Options => _options;
     internal TimeSpan Now => _time.GetElapsedTime(_epoch);
 
+    /// <summary>Set (under <see cref="Gate"/>) when disposal starts: socket waits then throw instead of waiting for ever.</summary>
+    internal bool IsDisposed { get; private set; }
+
     /// <summary>Starts the receive and send loops.</summary>
     public void Start()
     {
@@ -525,13 +528,19 @@ public sealed class TcpStack : IAsyncDisposable
 
     /// <summary>
     /// Flushes pending output and stops the loops and the timer; pending accepts then fail with
-    /// <see cref="ObjectDisposedException"/> and socket waits wake. Connections are left as they
+    /// <see cref="ObjectDisposedException"/>, and so do socket reads, writes and waits, pending or new.
+    /// Connections are left as they
     /// are (no RST); the transport is not disposed.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
         lock (Gate)
+        {
+            if (IsDisposed)
+                return;
+            IsDisposed = true;
             FlushOutput();
+        }
         _stop.Cancel();
         _outgoing.Writer.TryComplete();
         _flushRequests.Writer.TryComplete();

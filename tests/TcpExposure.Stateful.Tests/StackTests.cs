@@ -26,6 +26,22 @@ public class StackTests
     }
 
     [Test]
+    public async Task DisposingTheStackEndsPendingAndNewSocketWaits()
+    {
+        await using var h = new StackHarness(Options());
+        using var listener = h.Server.Listen(8080);
+        var accept = listener.AcceptAsync();
+        var client = await h.RunAsync(h.Client.ConnectAsync(h.ServerEndPoint(8080)), TimeSpan.FromSeconds(5));
+        await h.RunAsync(accept, TimeSpan.FromSeconds(5));
+        var pending = client.ReadAsync(new byte[10]).AsTask();
+        Assert.That(pending.IsCompleted, Is.False, "nothing to read yet");
+        await h.Client.DisposeAsync();
+        Assert.ThrowsAsync<ObjectDisposedException>(async () => await pending.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.ThrowsAsync<ObjectDisposedException>(async () => await client.ReadAsync(new byte[10]).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        await h.Client.DisposeAsync(); // twice is harmless (the harness disposes it again)
+    }
+
+    [Test]
     public async Task ConnectAcceptWriteReadClose_BothSidesSeeAllBytes()
     {
         await using var h = new StackHarness(Options());
