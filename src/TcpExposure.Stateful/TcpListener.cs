@@ -57,10 +57,16 @@ public sealed class TcpListener : IDisposable
     /// <summary>Blocking <see cref="AcceptAsync"/>.</summary>
     public TcpSocket Accept() => AcceptAsync().GetAwaiter().GetResult();
 
-    /// <summary>Stops listening: new SYNs are no longer answered; accepted connections live on.</summary>
+    /// <summary>
+    /// Stops listening: new SYNs are no longer answered, connections not yet accepted are reset
+    /// (RST), accepted connections live on.
+    /// </summary>
     public void Dispose()
     {
         _stack.StopListening(this);
         Complete();
+        while (_ready.Reader.TryRead(out _))
+        {
+        }
     }
 }

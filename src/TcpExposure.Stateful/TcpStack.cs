@@ -478,10 +478,30 @@ public sealed class TcpStack : IAsyncDisposable
         return _table.TryGetValue(key, out var e) && ReferenceEquals(e.Socket, socket) ? e : null;
     }
 
+    /// <summary>
+    /// Removes the listener and resets the connections it had not handed out yet (half-open or
+    /// waiting in its accept queue), as Linux does when a listening socket closes: nobody would
+    /// ever read or close them.
+    /// </summary>
     internal void StopListening(TcpListener listener)
     {
         lock (Gate)
-            _listeners.Remove((ushort)listener.LocalEndPoint.Port);
+        {
+            if (_listeners.TryGetValue((ushort)listener.LocalEndPoint.Port, out var current) && ReferenceEquals(current, listener))
+                _listeners.Remove((ushort)listener.LocalEndPoint.Port);
+            var orphans = new List<Entry>();
+            foreach (var e in _table.Values)
+                if (ReferenceEquals(e.Listener, listener) && !e.Socket.Accepted)
+                    orphans.Add(e);
+            var now = Now;
+            foreach (var e in orphans)
+            {
+                e.Connection.Abort(now);
+                AfterEvent(e);
+            }
+            ArmTimer();
+            FlushOutput();
+        }
     }
 
     private ushort AllocatePort(IPEndPoint remote)

@@ -26,6 +26,21 @@ public class StackTests
     }
 
     [Test]
+    public async Task DisposingAListenerResetsTheConnectionsItNeverHandedOut()
+    {
+        await using var h = new StackHarness(Options());
+        var listener = h.Server.Listen(8080);
+        var client = await h.RunAsync(h.Client.ConnectAsync(h.ServerEndPoint(8080)), TimeSpan.FromSeconds(5));
+        await h.SettleAsync();
+        Assert.That(h.Server.ConnectionCount, Is.EqualTo(1), "established, waiting in the accept queue");
+        listener.Dispose();
+        await h.SettleAsync();
+        Assert.That(h.Server.ConnectionCount, Is.Zero, "nobody would ever accept it: reset and forgotten");
+        Assert.ThrowsAsync<ConnectionResetException>(async () => await h.RunAsync(client.ReadAsync(new byte[10]).AsTask(), TimeSpan.FromSeconds(5)));
+        Assert.ThrowsAsync<ObjectDisposedException>(async () => await listener.AcceptAsync());
+    }
+
+    [Test]
     public async Task DisposingTheStackEndsPendingAndNewSocketWaits()
     {
         await using var h = new StackHarness(Options());
