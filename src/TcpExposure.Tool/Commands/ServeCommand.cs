@@ -55,8 +55,8 @@ public sealed class ServeCommand : ICommand
     [Option("min-rto", Default = 200, HelpText = "Lower bound of the retransmission timeout in ms (RFC 6298 says 1000; Linux uses 200).")]
     public int MinRtoMs { get; set; } = 200;
 
-    /// <summary>--pacing: with BBR, pace transmissions at the model's pacing rate in one-quantum bursts.</summary>
-    [Option("pacing", HelpText = "With --cc Bbr: pace transmissions at BBR's pacing rate in one-quantum bursts (default: the window alone bounds the flight).")]
+    /// <summary>--pacing: with BBR and a SACK peer (the RACK send loop), pace transmissions at the model's pacing rate in one-quantum bursts.</summary>
+    [Option("pacing", HelpText = "With --cc Bbr and a SACK peer (RACK): pace transmissions at BBR's pacing rate in one-quantum bursts (default: the window alone bounds the flight).")]
     public bool Pacing { get; set; }
 
     /// <summary>--no-offload: with --via raw, send every segment as its own packet with its own checksum instead of TCP super-packets the kernel segments (GSO).</summary>
