@@ -52,6 +52,7 @@ public sealed class TcpConnection
     private int _lastWindowAdvertised;
 
     private bool _finQueued;          // the application closed its sending side
+    private bool _appClosed;          // ... and its receiving side too (Close, not Shutdown): FIN-WAIT-2 is timed
     private bool _finReceived;
     private SeqNumber? _peerFinSeq;   // a FIN that arrived ahead of missing data
 
@@ -92,6 +93,7 @@ public sealed class TcpConnection
     private int _persistBackoff;
     private TimeSpan? _delayedAckDeadline;
     private TimeSpan? _timeWaitDeadline;
+    private TimeSpan? _finWait2Deadline;
     private TimeSpan? _userTimerBase;
     private bool _ackNow;
     private int _segmentsUnacked;
@@ -214,6 +216,7 @@ public sealed class TcpConnection
             TimeSpan? d = _rtxDeadline;
             d = Min(d, _delayedAckDeadline);
             d = Min(d, _timeWaitDeadline);
+            d = Min(d, _finWait2Deadline);
             if (RackOn)
                 d = Min(d, _rack.ReorderDeadline);
             d = Min(d, KeepAliveDeadline);
@@ -331,8 +334,24 @@ public sealed class TcpConnection
         return n;
     }
 
-    /// <summary>CLOSE (RFC 9293 3.10.4): shuts down our sending side; a FIN follows the queued data.</summary>
+    /// <summary>
+    /// CLOSE (RFC 9293 3.10.4), as close(2): a FIN follows the queued data and the application is
+    /// done with the connection, so once our FIN is acknowledged FIN-WAIT-2 lasts at most
+    /// <see cref="TcpConfig.FinWait2Timeout"/> (Linux's orphaned sockets).
+    /// </summary>
     public void Close(TimeSpan now)
+    {
+        _appClosed = true;
+        if (State == TcpState.FinWait2)
+            _finWait2Deadline ??= now + _cfg.FinWait2Timeout; // after a Shutdown
+        Shutdown(now);
+    }
+
+    /// <summary>
+    /// Shuts down our sending side only, as shutdown(SHUT_WR): a FIN follows the queued data and
+    /// reads go on; FIN-WAIT-2 waits for the peer's FIN without limit (until <see cref="Close"/>).
+    /// </summary>
+    public void Shutdown(TimeSpan now)
     {
         switch (State)
         {
@@ -377,6 +396,12 @@ public sealed class TcpConnection
             return;
         if (_timeWaitDeadline is { } tw && now >= tw)
         {
+            EnterClosed();
+            return;
+        }
+        if (_finWait2Deadline is { } f2 && now >= f2)
+        {
+            // The peer never closed its side of a connection nobody reads any more (Linux tcp_fin_timeout).
             EnterClosed();
             return;
         }
@@ -810,6 +835,8 @@ public sealed class TcpConnection
         {
             case TcpState.FinWait1 when FinAcked:
                 State = TcpState.FinWait2;
+                if (_appClosed)
+                    _finWait2Deadline = now + _cfg.FinWait2Timeout;
                 break;
             case TcpState.Closing when FinAcked:
                 EnterTimeWait(now);
@@ -1195,6 +1222,7 @@ public sealed class TcpConnection
     {
         State = TcpState.TimeWait;
         _rtxDeadline = null;
+        _finWait2Deadline = null;
         _userTimerBase = null;
         _persisting = false;
         _timeWaitDeadline = now + _cfg.TimeWait;
@@ -1206,6 +1234,7 @@ public sealed class TcpConnection
         _rtxDeadline = null;
         _delayedAckDeadline = null;
         _timeWaitDeadline = null;
+        _finWait2Deadline = null;
         _userTimerBase = null;
         _persisting = false;
         _ackNow = false;
