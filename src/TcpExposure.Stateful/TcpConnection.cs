@@ -716,8 +716,12 @@ public sealed class TcpConnection
             return;
         }
 
-        // 1. Sequence number check (RFC 9293 3.10.7.4), PAWS (RFC 7323 5).
-        if (!SequenceAcceptable(seg))
+        // 1. Sequence number check (RFC 9293 3.10.7.4), PAWS (RFC 7323 5). With a zero receive
+        // window a segment at RCV.NXT carrying data is not acceptable, but "special allowance should
+        // be made to accept valid ACKs, URGs, and RSTs": as Linux, its ACK (and RST) are processed
+        // and its text (and any FIN after it) dropped, and the ACK we send back repeats the zero window.
+        bool dropText = false;
+        if (!SequenceAcceptable(seg) && !(dropText = ZeroWindowAllowance(seg)))
         {
             if (!flags.Has(TcpFlags.Rst))
             {
@@ -846,6 +850,13 @@ public sealed class TcpConnection
                 return;
         }
 
+        if (dropText)
+        {
+            _ackNow = true;
+            Output(now);
+            return;
+        }
+
         // 7. Segment text.
         if (!seg.Payload.IsEmpty)
         {
@@ -878,9 +889,13 @@ public sealed class TcpConnection
         if (len == 0)
             return wnd == 0 ? seq == _rcvNxt : seq.InRange(_rcvNxt, _rcvNxt + wnd);
         if (wnd == 0)
-            return false;
+            return seq == _rcvNxt && seg.Payload.IsEmpty; // a bare FIN takes no buffer space (Linux accepts it too)
         return seq.InRange(_rcvNxt, _rcvNxt + wnd) || (seq + len - 1).InRange(_rcvNxt, _rcvNxt + wnd);
     }
+
+    /// <summary>A segment with text at RCV.NXT while our window is zero: its ACK counts, its text does not.</summary>
+    private bool ZeroWindowAllowance(in IncomingSegment seg)
+        => _rcvBuf.Window == 0 && seg.Sequence == _rcvNxt && !seg.Payload.IsEmpty;
 
     private void UpdateTsRecent(in IncomingSegment seg)
     {

@@ -62,4 +62,60 @@ public class RfcFixTests
         Assert.That(h.Conn.State, Is.EqualTo(TcpState.TimeWait));
         Assert.That(h.Conn.NextDeadline, Is.EqualTo(TimeSpan.FromSeconds(40)), "TIME-WAIT only, the FIN-WAIT-2 timer is gone");
     }
+
+    /// <summary>Our 4000-byte buffer filled by the peer while 1000 bytes of ours are in flight.</summary>
+    private static ConnectionHarness ZeroReceiveWindow()
+    {
+        var h = new ConnectionHarness(Plain with { ReceiveBufferSize = 4000 });
+        h.PassiveOpen();
+        h.Conn.Send(new byte[1000], h.Now);
+        Assert.That(h.Out(), Is.EqualTo(new[] { "P. 1:1001(1000) ack 1 win 4000" }));
+        for (uint s = 1; s < 4001; s += 1000)
+            h.In(".", s, 1000, ack: 1);
+        Assert.That(h.Out().Last(), Is.EqualTo(". 1001:1001(0) ack 4001 win 0"));
+        return h;
+    }
+
+    [Test]
+    public void ZeroReceiveWindow_AckOnADataSegmentAtRcvNxt_IsProcessed_PayloadDropped()
+    {
+        var h = ZeroReceiveWindow();
+        h.Plus(0.01);
+        h.In("P.", 4001, 10, ack: 1001);
+        Assert.That(h.Conn.SendUnacknowledged.Value - OurIsn, Is.EqualTo(1001u), "the ACK was taken");
+        Assert.That(h.Conn.SendQueued, Is.Zero);
+        Assert.That(h.Conn.NextDeadline, Is.Null, "nothing outstanding: no retransmission timer");
+        Assert.That(h.Out(), Is.EqualTo(new[] { ". 1001:1001(0) ack 4001 win 0" }), "payload dropped, zero window repeated");
+        Assert.That(h.Conn.BytesAvailable, Is.EqualTo(4000));
+        h.At(5);
+        Assert.That(h.Out(), Is.Empty, "no retransmission of the acknowledged segment");
+    }
+
+    [Test]
+    public void ZeroReceiveWindow_BareFinAtRcvNxt_IsAccepted()
+    {
+        var h = ZeroReceiveWindow();
+        h.In("F.", 4001, ack: 1001);
+        Assert.That(h.Conn.State, Is.EqualTo(TcpState.CloseWait));
+        Assert.That(h.Out(), Is.EqualTo(new[] { ". 1001:1001(0) ack 4002 win 0" }));
+    }
+
+    [Test]
+    public void ZeroReceiveWindow_FinAfterData_IsDroppedWithTheData()
+    {
+        var h = ZeroReceiveWindow();
+        h.In("F.", 4001, 5, ack: 1001);
+        Assert.That(h.Conn.State, Is.EqualTo(TcpState.Established));
+        Assert.That(h.Conn.SendUnacknowledged.Value - OurIsn, Is.EqualTo(1001u));
+        Assert.That(h.Out(), Is.EqualTo(new[] { ". 1001:1001(0) ack 4001 win 0" }));
+    }
+
+    [Test]
+    public void ZeroReceiveWindow_DataBeyondRcvNxt_StaysUnacceptable()
+    {
+        var h = ZeroReceiveWindow();
+        h.In("P.", 4002, 10, ack: 1001);
+        Assert.That(h.Conn.SendUnacknowledged.Value - OurIsn, Is.EqualTo(1u), "RFC 9293: not acceptable, ACK not processed");
+        Assert.That(h.Out(), Is.EqualTo(new[] { ". 1001:1001(0) ack 4001 win 0" }));
+    }
 }
