@@ -50,6 +50,7 @@ public sealed class TcpConnection
     private uint _tsRecent;
     private SeqNumber _lastAckSent;
     private int _lastWindowAdvertised;
+    private SeqNumber _rcvAdvEdge;    // right edge of the last window we advertised: it never moves left
 
     private bool _finQueued;          // the application closed its sending side
     private bool _appClosed;          // ... and its receiving side too (Close, not Shutdown): FIN-WAIT-2 is timed
@@ -107,7 +108,7 @@ public sealed class TcpConnection
         _cfg = config;
         _sink = sink;
         _sndBuf = new SendBuffer(config.SendBufferSize);
-        _rcvBuf = new ReceiveBuffer(config.ReceiveBufferSize);
+        _rcvBuf = new ReceiveBuffer(config.ReceiveBufferSize + ReceiveSlack(config));
         _rtt = new RttEstimator(config.InitialRto, config.MinRto, config.MaxRto);
         _cc = CongestionControlFactory.Create(config.CongestionControl, config.Mss, config.InitialWindowSegments);
         _bbr = _cc as BbrCongestionControl;
@@ -324,8 +325,8 @@ public sealed class TcpConnection
         {
             // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): announce the opened window only once it grew
             // by a full segment or half the buffer.
-            int grown = _rcvBuf.Window - _lastWindowAdvertised;
-            if (grown >= Math.Min(_rcvBuf.Capacity / 2, (int)_cfg.Mss))
+            int grown = RcvFree - _lastWindowAdvertised;
+            if (grown >= Math.Min(_cfg.ReceiveBufferSize / 2, (int)_cfg.Mss))
             {
                 _ackNow = true;
                 Output(now);
@@ -643,7 +644,7 @@ public sealed class TcpConnection
         if (!seg.Flags.Has(TcpFlags.Syn))
             return;
         _irs = seg.Sequence;
-        _rcvNxt = seg.Sequence + 1;
+        _rcvNxt = _rcvAdvEdge = seg.Sequence + 1;
         NegotiateOptions(seg.Options);
         _sndWnd = seg.Window; // never scaled in a SYN (RFC 7323 2.2)
         _maxSndWnd = _sndWnd;
@@ -678,7 +679,7 @@ public sealed class TcpConnection
         if (!seg.Flags.Has(TcpFlags.Syn))
             return;
         _irs = seg.Sequence;
-        _rcvNxt = seg.Sequence + 1;
+        _rcvNxt = _rcvAdvEdge = seg.Sequence + 1;
         NegotiateOptions(seg.Options);
         _sndWnd = seg.Window;
         _maxSndWnd = _sndWnd;
@@ -884,7 +885,7 @@ public sealed class TcpConnection
     private bool SequenceAcceptable(in IncomingSegment seg)
     {
         int len = seg.SequenceLength;
-        int wnd = _rcvBuf.Window;
+        int wnd = RcvWnd;
         var seq = seg.Sequence;
         if (len == 0)
             return wnd == 0 ? seq == _rcvNxt : seq.InRange(_rcvNxt, _rcvNxt + wnd);
@@ -895,7 +896,7 @@ public sealed class TcpConnection
 
     /// <summary>A segment with text at RCV.NXT while our window is zero: its ACK counts, its text does not.</summary>
     private bool ZeroWindowAllowance(in IncomingSegment seg)
-        => _rcvBuf.Window == 0 && seg.Sequence == _rcvNxt && !seg.Payload.IsEmpty;
+        => RcvWnd == 0 && seg.Sequence == _rcvNxt && !seg.Payload.IsEmpty;
 
     private void UpdateTsRecent(in IncomingSegment seg)
     {
@@ -1169,6 +1170,10 @@ public sealed class TcpConnection
             payload = payload[Math.Min(-off, payload.Length)..];
             off = 0;
         }
+        // What lies past the window is trimmed (RFC 9293 3.10.7.4), though the buffer's slack could hold it.
+        int room = Math.Max(0, RcvWnd - off);
+        if (payload.Length > room)
+            payload = payload[..room];
         int stored = _rcvBuf.WriteAt(off, payload);
         if (stored == 0)
         {
@@ -1481,7 +1486,7 @@ public sealed class TcpConnection
             if (_tsOk) { o.HasTimestamps = true; o.TsVal = TsClock(now); o.TsEcr = _tsRecent; }
         }
         var flags = ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn;
-        ushort window = (ushort)Math.Min(_rcvBuf.Window, 65535); // SYN windows are never scaled
+        ushort window = (ushort)Math.Min(RcvFree, 65535); // SYN windows are never scaled
         Emit(_iss, ack ? _rcvNxt : default, flags, window, o, default, default);
     }
 
@@ -1522,10 +1527,44 @@ public sealed class TcpConnection
         return o;
     }
 
+    /// <summary>
+    /// Room past <see cref="TcpConfig.ReceiveBufferSize"/> for what a scaled window offers beyond it.
+    /// Window fields count units of 2^shift, and keeping the right edge where it was means rounding
+    /// up: by less than a unit once, but while the application does not read, each in-order segment
+    /// whose length is not a whole number of units may push the edge right again by up to a unit
+    /// (RFC 7323 appendix F; Linux and FreeBSD do the same and overcommit their buffers). Two units
+    /// cover the rounding; a sixteenth of the buffer covers a buffer's worth of odd-sized segments.
+    /// </summary>
+    private static int ReceiveSlack(TcpConfig config)
+    {
+        int unit = 1 << config.ReceiveWindowShift;
+        return config.WindowScaling && unit > 1 ? Math.Max(2 * (unit - 1), config.ReceiveBufferSize / 16) : 0;
+    }
+
+    /// <summary>Room in the receive buffer as configured (<see cref="TcpConfig.ReceiveBufferSize"/> less unread data).</summary>
+    private int RcvFree => Math.Max(0, _cfg.ReceiveBufferSize - _rcvBuf.Readable);
+
+    /// <summary>
+    /// RCV.WND, what we accept past RCV.NXT: the window last advertised (its right edge stays where
+    /// it was) or the free room when that is more, within what the buffer can physically hold.
+    /// </summary>
+    private int RcvWnd => Math.Min(Math.Max(RcvFree, _rcvAdvEdge - _rcvNxt), _rcvBuf.Window);
+
+    /// <summary>
+    /// The window field: RFC 7323 2.4 and RFC 9293 3.8.6.2.2 say the right edge must not move left,
+    /// so the window is never less than (last right edge - RCV.NXT), and it is rounded up to a
+    /// whole unit of 2^shift, as Linux tcp_select_window does (rounding down would shrink it on
+    /// every ACK whose window is not a multiple of the unit, and offer zero below one unit). Only
+    /// when a peer's run of odd-sized segments, unread, has pushed the edge to the end of the
+    /// buffer's slack (<see cref="ReceiveSlack"/>) is it held within the buffer, which may then take
+    /// back less than one unit.
+    /// </summary>
     private ushort WindowField()
     {
-        int field = Math.Min(_rcvBuf.Window >> _rcvShift, 65535);
-        return (ushort)field;
+        int want = Math.Max(RcvFree, _rcvAdvEdge - _rcvNxt);
+        int field = (int)(((long)want + (1 << _rcvShift) - 1) >> _rcvShift);
+        field = Math.Min(field, _rcvBuf.Window >> _rcvShift);
+        return (ushort)Math.Min(field, 65535);
     }
 
     private uint TsClock(TimeSpan now) => unchecked((uint)(now.Ticks / TimeSpan.TicksPerMillisecond) + _cfg.TimestampOffset);
@@ -1546,6 +1585,8 @@ public sealed class TcpConnection
             _lastWindowAdvertised = window << _rcvShift;
             if (flags.Has(TcpFlags.Syn))
                 _lastWindowAdvertised = window;
+            if (!flags.Has(TcpFlags.Rst))
+                _rcvAdvEdge = ack + _lastWindowAdvertised;
             _ackNow = false;
             _delayedAckDeadline = null;
             _segmentsUnacked = 0;

@@ -118,4 +118,58 @@ public class RfcFixTests
         Assert.That(h.Conn.SendUnacknowledged.Value - OurIsn, Is.EqualTo(1u), "RFC 9293: not acceptable, ACK not processed");
         Assert.That(h.Out(), Is.EqualTo(new[] { ". 1001:1001(0) ack 4001 win 0" }));
     }
+
+    /// <summary>A 300000-byte buffer with window scaling: shift 3, the window field counts 8-byte units.</summary>
+    private static ConnectionHarness Scaled()
+    {
+        var h = new ConnectionHarness(Plain with { ReceiveBufferSize = 300_000, WindowScaling = true });
+        h.PassiveOpen(synOptions: Opts(mss: 1000, wscale: 0));
+        Assert.That(h.Conn.ReceiveShift, Is.EqualTo(3));
+        return h;
+    }
+
+    [Test]
+    public void WindowScaling_OddSegment_RoundsTheWindowUpInsteadOfShrinkingIt()
+    {
+        var h = Scaled();
+        h.In(".", 1, 1000, ack: 1);
+        // 299000 free: 37375 units exactly (edge 300001, as after the handshake).
+        Assert.That(h.Out(), Is.EqualTo(new[] { ". 1:1(0) ack 1001 win 37375" }));
+        h.In(".", 1001, 1, ack: 1);
+        // 298999 free: rounded up, 37375 units (299000, edge 300002); rounded down, 37374
+        // (298992, edge 299994) would move the edge left by 7.
+        Assert.That(h.Out(), Is.EqualTo(new[] { ". 1:1(0) ack 1002 win 37375" }));
+    }
+
+    [Test]
+    public void WindowScaling_RightEdgeNeverMovesLeft_AndEverythingOfferedIsAccepted()
+    {
+        var h = Scaled();
+        uint nxt = 1;
+        long lastEdge = 0;
+        int segments = 0;
+        int len = 997; // odd sizes: every ACK's window falls between two units
+        while (true)
+        {
+            h.Plus(0.001);
+            h.In(".", nxt, len, ack: 1);
+            nxt += (uint)len;
+            segments++;
+            var ack = h.OutRaw().Last();
+            long edge = (ack.Ack - PeerIsn) + ((long)ack.Window << 3);
+            Assert.That(edge, Is.GreaterThanOrEqualTo(lastEdge), $"right edge moved left after {segments} segments");
+            Assert.That(ack.Ack - PeerIsn, Is.EqualTo(nxt), "every byte offered was taken");
+            lastEdge = edge;
+            int room = (int)(edge - nxt);
+            if (room == 0)
+                break;
+            len = Math.Min(room, 997);
+        }
+        Assert.That(h.Conn.BytesAvailable, Is.EqualTo((int)nxt - 1));
+        Assert.That(h.Conn.BytesAvailable, Is.InRange(300_000, 300_000 + 300_000 / 16), "past the buffer by the rounding up only");
+        var buf = new byte[nxt];
+        Assert.That(h.Conn.Receive(buf, h.Now), Is.EqualTo((int)nxt - 1));
+        Assert.That(buf.AsSpan(0, 997).ToArray(), Is.EqualTo(Pattern(1, 997)));
+        Assert.That(buf.AsSpan((int)nxt - 1 - 100, 100).ToArray(), Is.EqualTo(Pattern(nxt - 100, 100)));
+    }
 }
