@@ -488,6 +488,16 @@ public sealed class TcpConnection
                     return;
                 }
                 _sndNxt = _sndUna;   // go back N (skipping what the peer SACKed); the window is one segment now
+                int first = Math.Min(DataEnd - _sndUna, SendMss - DataOptions(now).EncodedLength);
+                if (first > 0 && _sndWnd < first)
+                {
+                    // The peer shrank its window (to zero, say) under data in flight: Output would
+                    // send nothing, persist does not start with data outstanding, and the backed-off
+                    // timer would run into the user timeout on a live peer. As Linux, the first
+                    // unacknowledged segment goes regardless of the window.
+                    int max = _sackOk && _scoreboard.TryGetNextSackedStart(_sndUna, out var sacked) ? sacked - _sndUna : int.MaxValue;
+                    _sndNxt = _sndUna + RetransmitAt(_sndUna, now, max);
+                }
                 break;
         }
         _rtxDeadline = now + _rtt.Rto;

@@ -172,4 +172,54 @@ public class RfcFixTests
         Assert.That(buf.AsSpan(0, 997).ToArray(), Is.EqualTo(Pattern(1, 997)));
         Assert.That(buf.AsSpan((int)nxt - 1 - 100, 100).ToArray(), Is.EqualTo(Pattern(nxt - 100, 100)));
     }
+
+    [Test]
+    public void Rto_WithThePeerWindowShrunkToZero_RetransmitsTheFirstSegmentAnyway()
+    {
+        var h = new ConnectionHarness(Plain);
+        h.PassiveOpen();
+        h.Conn.Send(new byte[3000], h.Now);
+        Assert.That(h.Out(), Has.Length.EqualTo(3));
+        h.At(0.15);
+        h.In(".", 1, ack: 1001, win: 0);   // 1001:3001 outstanding, and the window shrinks to zero
+        Assert.That(h.Conn.SendWindow, Is.Zero);
+        Assert.That(h.Conn.NextDeadline, Is.EqualTo(TimeSpan.FromSeconds(0.45)));
+        h.At(0.45);
+        Assert.That(h.OutTimed(), Is.EqualTo(new[] { (0.45, ". 1001:2001(1000) ack 1 win 65535") }),
+            "the RTO resends the first unacknowledged segment regardless of the window");
+        h.At(0.5);
+        h.In(".", 1, ack: 2001, win: 0);  // the peer took it after all; 2001:3001 still outstanding
+        h.At(3);
+        Assert.That(h.Out(), Has.Some.EqualTo("P. 2001:3001(1000) ack 1 win 65535"));
+        h.In(".", 1, ack: 3001, win: 65535);
+        Assert.That(h.Conn.State, Is.EqualTo(TcpState.Established));
+        Assert.That(h.Conn.SendQueued, Is.Zero);
+    }
+
+    [Test]
+    public void Rto_WithTheWindowShrunkToZero_KeepsTheConnectionPastTheUserTimeoutWhileThePeerAnswers()
+    {
+        var h = new ConnectionHarness(Plain with { UserTimeout = TimeSpan.FromSeconds(10) });
+        h.PassiveOpen();
+        h.Conn.Send(new byte[3000], h.Now);
+        h.At(0.15);
+        h.In(".", 1, ack: 1001, win: 0);
+        h.Out();
+        uint una = 1001;
+        for (int round = 0; round < 6; round++) // the backed-off RTO stays under the user timeout until then
+        {
+            Assert.That(h.Conn.NextDeadline, Is.Not.Null, $"round {round}: a timer runs");
+            h.AdvanceTo(h.Conn.NextDeadline!.Value);
+            Assert.That(h.Out(), Has.Some.Matches($"^P?\\. {una}:"), $"round {round}: the RTO resends from SND.UNA");
+            // A peer that takes part of each segment and keeps its window at zero.
+            una += 100;
+            h.In(".", 1, ack: una, win: 0);
+        }
+        Assert.That(h.Now, Is.GreaterThan(TimeSpan.FromSeconds(10)), "longer than the user timeout");
+        Assert.That(h.Conn.State, Is.EqualTo(TcpState.Established), "the peer answered: no user timeout");
+        h.In(".", 1, ack: 2501, win: 65535);  // the last retransmission (1501:2501) whole, and the window opens
+        Assert.That(h.Out(), Is.EqualTo(new[] { "P. 2501:3001(500) ack 1 win 65535" }));
+        h.In(".", 1, ack: 3001, win: 65535);
+        Assert.That(h.Conn.SendQueued, Is.Zero);
+    }
 }
