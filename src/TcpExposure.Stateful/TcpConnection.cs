@@ -228,6 +228,8 @@ public sealed class TcpConnection
         }
     }
 
+    private static int ClampToInt(long value) => (int)Math.Clamp(value, int.MinValue, int.MaxValue);
+
     private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
 
     private SeqNumber DataEnd => _sndBufSeq + _sndBuf.Count;
@@ -997,7 +999,7 @@ public sealed class TcpConnection
         if (_inRecovery)
         {
             if (!_sackOk && !CcOwnsRecovery)
-                _cc.Window += SendMss; // RFC 6582 3.2 step 4: inflate by one segment per dup ACK
+                _cc.Window = ClampToInt((long)_cc.Window + SendMss); // RFC 6582 3.2 step 4: inflate by one segment per dup ACK
             return;
         }
         bool lost = _dupAcks >= 3 || (_sackOk && _scoreboard.IsLost(_sndUna, SendMss));
@@ -1083,7 +1085,7 @@ public sealed class TcpConnection
             if (timer && lost > 0)
                 _prr.AllowOne(SendMss); // no ACK clocks this one out
             if (!CcOwnsRecovery)
-                _cc.Window = Math.Max(RackInFlight + _prr.Quota, SendMss); // what cwnd means during PRR
+                _cc.Window = Math.Max(ClampToInt((long)RackInFlight + _prr.Quota), SendMss); // what cwnd means during PRR
         }
         if (timer)
             Output(now);
@@ -1372,7 +1374,9 @@ public sealed class TcpConnection
                         _sndNxt = SeqNumber.Min(sackedEnd, _sndMax);
                     pipe -= _scoreboard.SackedBytesBelow(_sndNxt);
                 }
-                if (!SendNewSegment(now, _cc.Window + LimitedTransmit - pipe, pipe))
+                // In long: a window near int.MaxValue (an unbounded slow start) plus Limited Transmit
+                // wrapped negative and sent nothing.
+                if (!SendNewSegment(now, ClampToInt((long)_cc.Window + LimitedTransmit - pipe), pipe))
                     break;
                 sent = true;
             }

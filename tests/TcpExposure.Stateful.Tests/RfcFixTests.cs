@@ -222,4 +222,20 @@ public class RfcFixTests
         h.In(".", 1, ack: 3001, win: 65535);
         Assert.That(h.Conn.SendQueued, Is.Zero);
     }
+
+    [Test]
+    public void LimitedTransmit_WithCwndNearIntMaxValue_DoesNotWrapTheBudgetNegative()
+    {
+        var h = new ConnectionHarness(Plain);
+        h.PassiveOpen();
+        h.Conn.Send(new byte[100], h.Now);
+        Assert.That(h.Out(), Is.EqualTo(new[] { "P. 1:101(100) ack 1 win 65535" }));
+        h.Conn.CongestionControl.Window = int.MaxValue - 100; // as after a long unbounded slow start
+        h.Plus(0.05);
+        h.In(".", 1, ack: 1);   // a first duplicate ACK: Limited Transmit adds a segment to the budget
+        Assert.That(h.Out(), Is.Empty);
+        h.Conn.Send(new byte[1000], h.Now);
+        // cwnd + 1000 - 100 in int wraps to a negative budget, and nothing went.
+        Assert.That(h.Out(), Is.EqualTo(new[] { "P. 101:1101(1000) ack 1 win 65535" }));
+    }
 }
