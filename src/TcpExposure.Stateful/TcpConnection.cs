@@ -9,7 +9,8 @@ namespace TcpExposure.Stateful;
 /// epoch), and every segment it emits goes to the <see cref="ISegmentSink"/> before the call
 /// returns. The owner keeps one timer per connection and calls <see cref="Poll"/> at
 /// <see cref="NextDeadline"/>: the earliest of the retransmission timer (RTO, tail loss probe or
-/// persist), RACK's reordering timer, the delayed ACK, keepalive, TIME-WAIT and the user timeout.
+/// persist), RACK's reordering timer, the delayed ACK, keepalive, FIN-WAIT-2 (after
+/// <see cref="Close"/>), TIME-WAIT and the user timeout.
 /// Loss recovery with a SACK peer is RACK-TLP (RFC 8985, <see cref="Rack"/>) with PRR (RFC 6937)
 /// and D-SACK undo (RFC 2883); without SACK it is NewReno (RFC 6582). With BBR
 /// (<see cref="CongestionAlgorithm.Bbr"/>) the algorithm owns the window in recovery too: PRR's
