@@ -111,6 +111,16 @@ public class RfcFixTests
     }
 
     [Test]
+    public void ZeroReceiveWindow_RstWithTextAtRcvNxt_Resets()
+    {
+        var h = ZeroReceiveWindow();
+        h.In("R.", 4001, 5, ack: 1001);
+        Assert.That(h.Conn.State, Is.EqualTo(TcpState.Closed));
+        Assert.That(h.Conn.Error, Is.EqualTo(TcpError.ConnectionReset));
+        Assert.That(h.Out(), Is.Empty);
+    }
+
+    [Test]
     public void ZeroReceiveWindow_DataBeyondRcvNxt_StaysUnacceptable()
     {
         var h = ZeroReceiveWindow();
