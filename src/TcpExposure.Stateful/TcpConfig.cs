@@ -27,6 +27,14 @@ public sealed record TcpConfig
     public TimeSpan UserTimeout { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>TIME-WAIT duration, 2*MSL.</summary>
     public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// How long a connection the application closed (<see cref="TcpConnection.Close"/>) may wait in
+    /// FIN-WAIT-2 for the peer's FIN once ours is acknowledged, before it is dropped (CLOSED) without
+    /// further ado; a peer that never closes would otherwise hold it forever. Linux's
+    /// tcp_fin_timeout, 60 s, which Linux applies to orphaned sockets only: after
+    /// <see cref="TcpConnection.Shutdown"/> (the application still reads) FIN-WAIT-2 has no limit.
+    /// </summary>
+    public TimeSpan FinWait2Timeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Initial congestion window in segments (RFC 6928: 10).</summary>
     public int InitialWindowSegments { get; init; } = 10;
     /// <summary>The congestion control algorithm (NewReno by default; serve and repl default to BBR).</summary>

@@ -9,7 +9,8 @@ namespace TcpExposure.Stateful;
 /// epoch), and every segment it emits goes to the <see cref="ISegmentSink"/> before the call
 /// returns. The owner keeps one timer per connection and calls <see cref="Poll"/> at
 /// <see cref="NextDeadline"/>: the earliest of the retransmission timer (RTO, tail loss probe or
-/// persist), RACK's reordering timer, the delayed ACK, keepalive, TIME-WAIT and the user timeout.
+/// persist), RACK's reordering timer, the delayed ACK, keepalive, FIN-WAIT-2 (after
+/// <see cref="Close"/>), TIME-WAIT and the user timeout.
 /// Loss recovery with a SACK peer is RACK-TLP (RFC 8985, <see cref="Rack"/>) with PRR (RFC 6937)
 /// and D-SACK undo (RFC 2883); without SACK it is NewReno (RFC 6582). With BBR
 /// (<see cref="CongestionAlgorithm.Bbr"/>) the algorithm owns the window in recovery too: PRR's
@@ -50,8 +51,10 @@ public sealed class TcpConnection
     private uint _tsRecent;
     private SeqNumber _lastAckSent;
     private int _lastWindowAdvertised;
+    private SeqNumber _rcvAdvEdge;    // right edge of the last window we advertised: it never moves left
 
     private bool _finQueued;          // the application closed its sending side
+    private bool _appClosed;          // ... and its receiving side too (Close, not Shutdown): FIN-WAIT-2 is timed
     private bool _finReceived;
     private SeqNumber? _peerFinSeq;   // a FIN that arrived ahead of missing data
 
@@ -92,6 +95,7 @@ public sealed class TcpConnection
     private int _persistBackoff;
     private TimeSpan? _delayedAckDeadline;
     private TimeSpan? _timeWaitDeadline;
+    private TimeSpan? _finWait2Deadline;
     private TimeSpan? _userTimerBase;
     private bool _ackNow;
     private int _segmentsUnacked;
@@ -105,7 +109,7 @@ public sealed class TcpConnection
         _cfg = config;
         _sink = sink;
         _sndBuf = new SendBuffer(config.SendBufferSize);
-        _rcvBuf = new ReceiveBuffer(config.ReceiveBufferSize);
+        _rcvBuf = new ReceiveBuffer(config.ReceiveBufferSize + ReceiveSlack(config));
         _rtt = new RttEstimator(config.InitialRto, config.MinRto, config.MaxRto);
         _cc = CongestionControlFactory.Create(config.CongestionControl, config.Mss, config.InitialWindowSegments);
         _bbr = _cc as BbrCongestionControl;
@@ -214,6 +218,7 @@ public sealed class TcpConnection
             TimeSpan? d = _rtxDeadline;
             d = Min(d, _delayedAckDeadline);
             d = Min(d, _timeWaitDeadline);
+            d = Min(d, _finWait2Deadline);
             if (RackOn)
                 d = Min(d, _rack.ReorderDeadline);
             d = Min(d, KeepAliveDeadline);
@@ -223,6 +228,8 @@ public sealed class TcpConnection
             return d;
         }
     }
+
+    private static int ClampToInt(long value) => (int)Math.Clamp(value, int.MinValue, int.MaxValue);
 
     private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
 
@@ -321,8 +328,8 @@ public sealed class TcpConnection
         {
             // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): announce the opened window only once it grew
             // by a full segment or half the buffer.
-            int grown = _rcvBuf.Window - _lastWindowAdvertised;
-            if (grown >= Math.Min(_rcvBuf.Capacity / 2, (int)_cfg.Mss))
+            int grown = RcvFree - _lastWindowAdvertised;
+            if (grown >= Math.Min(_cfg.ReceiveBufferSize / 2, (int)_cfg.Mss))
             {
                 _ackNow = true;
                 Output(now);
@@ -331,8 +338,24 @@ public sealed class TcpConnection
         return n;
     }
 
-    /// <summary>CLOSE (RFC 9293 3.10.4): shuts down our sending side; a FIN follows the queued data.</summary>
+    /// <summary>
+    /// CLOSE (RFC 9293 3.10.4), as close(2): a FIN follows the queued data and the application is
+    /// done with the connection, so once our FIN is acknowledged FIN-WAIT-2 lasts at most
+    /// <see cref="TcpConfig.FinWait2Timeout"/> (Linux's orphaned sockets).
+    /// </summary>
     public void Close(TimeSpan now)
+    {
+        _appClosed = true;
+        if (State == TcpState.FinWait2)
+            _finWait2Deadline ??= now + _cfg.FinWait2Timeout; // after a Shutdown
+        Shutdown(now);
+    }
+
+    /// <summary>
+    /// Shuts down our sending side only, as shutdown(SHUT_WR): a FIN follows the queued data and
+    /// reads go on; FIN-WAIT-2 waits for the peer's FIN without limit (until <see cref="Close"/>).
+    /// </summary>
+    public void Shutdown(TimeSpan now)
     {
         switch (State)
         {
@@ -377,6 +400,12 @@ public sealed class TcpConnection
             return;
         if (_timeWaitDeadline is { } tw && now >= tw)
         {
+            EnterClosed();
+            return;
+        }
+        if (_finWait2Deadline is { } f2 && now >= f2)
+        {
+            // The peer never closed its side of a connection nobody reads any more (Linux tcp_fin_timeout).
             EnterClosed();
             return;
         }
@@ -462,6 +491,16 @@ public sealed class TcpConnection
                     return;
                 }
                 _sndNxt = _sndUna;   // go back N (skipping what the peer SACKed); the window is one segment now
+                int first = Math.Min(DataEnd - _sndUna, SendMss - DataOptions(now).EncodedLength);
+                if (first > 0 && _sndWnd < first)
+                {
+                    // The peer shrank its window (to zero, say) under data in flight: Output would
+                    // send nothing, persist does not start with data outstanding, and the backed-off
+                    // timer would run into the user timeout on a live peer. As Linux, the first
+                    // unacknowledged segment goes regardless of the window.
+                    int max = _sackOk && _scoreboard.TryGetNextSackedStart(_sndUna, out var sacked) ? sacked - _sndUna : int.MaxValue;
+                    _sndNxt = _sndUna + RetransmitAt(_sndUna, now, max);
+                }
                 break;
         }
         _rtxDeadline = now + _rtt.Rto;
@@ -618,7 +657,7 @@ public sealed class TcpConnection
         if (!seg.Flags.Has(TcpFlags.Syn))
             return;
         _irs = seg.Sequence;
-        _rcvNxt = seg.Sequence + 1;
+        _rcvNxt = _rcvAdvEdge = seg.Sequence + 1;
         NegotiateOptions(seg.Options);
         _sndWnd = seg.Window; // never scaled in a SYN (RFC 7323 2.2)
         _maxSndWnd = _sndWnd;
@@ -653,7 +692,7 @@ public sealed class TcpConnection
         if (!seg.Flags.Has(TcpFlags.Syn))
             return;
         _irs = seg.Sequence;
-        _rcvNxt = seg.Sequence + 1;
+        _rcvNxt = _rcvAdvEdge = seg.Sequence + 1;
         NegotiateOptions(seg.Options);
         _sndWnd = seg.Window;
         _maxSndWnd = _sndWnd;
@@ -691,8 +730,12 @@ public sealed class TcpConnection
             return;
         }
 
-        // 1. Sequence number check (RFC 9293 3.10.7.4), PAWS (RFC 7323 5).
-        if (!SequenceAcceptable(seg))
+        // 1. Sequence number check (RFC 9293 3.10.7.4), PAWS (RFC 7323 5). With a zero receive
+        // window a segment at RCV.NXT carrying data is not acceptable, but "special allowance should
+        // be made to accept valid ACKs, URGs, and RSTs": as Linux, its ACK (and RST) are processed
+        // and its text (and any FIN after it) dropped, and the ACK we send back repeats the zero window.
+        bool dropText = false;
+        if (!SequenceAcceptable(seg) && !(dropText = ZeroWindowAllowance(seg)))
         {
             if (!flags.Has(TcpFlags.Rst))
             {
@@ -810,6 +853,8 @@ public sealed class TcpConnection
         {
             case TcpState.FinWait1 when FinAcked:
                 State = TcpState.FinWait2;
+                if (_appClosed)
+                    _finWait2Deadline = now + _cfg.FinWait2Timeout;
                 break;
             case TcpState.Closing when FinAcked:
                 EnterTimeWait(now);
@@ -817,6 +862,13 @@ public sealed class TcpConnection
             case TcpState.LastAck when FinAcked:
                 EnterClosed();
                 return;
+        }
+
+        if (dropText)
+        {
+            _ackNow = true;
+            Output(now);
+            return;
         }
 
         // 7. Segment text.
@@ -846,14 +898,18 @@ public sealed class TcpConnection
     private bool SequenceAcceptable(in IncomingSegment seg)
     {
         int len = seg.SequenceLength;
-        int wnd = _rcvBuf.Window;
+        int wnd = RcvWnd;
         var seq = seg.Sequence;
         if (len == 0)
             return wnd == 0 ? seq == _rcvNxt : seq.InRange(_rcvNxt, _rcvNxt + wnd);
         if (wnd == 0)
-            return false;
+            return seq == _rcvNxt && seg.Payload.IsEmpty; // a bare FIN takes no buffer space (Linux accepts it too)
         return seq.InRange(_rcvNxt, _rcvNxt + wnd) || (seq + len - 1).InRange(_rcvNxt, _rcvNxt + wnd);
     }
+
+    /// <summary>A segment with text at RCV.NXT while our window is zero: its ACK counts, its text does not.</summary>
+    private bool ZeroWindowAllowance(in IncomingSegment seg)
+        => RcvWnd == 0 && seg.Sequence == _rcvNxt && !seg.Payload.IsEmpty;
 
     private void UpdateTsRecent(in IncomingSegment seg)
     {
@@ -944,7 +1000,7 @@ public sealed class TcpConnection
         if (_inRecovery)
         {
             if (!_sackOk && !CcOwnsRecovery)
-                _cc.Window += SendMss; // RFC 6582 3.2 step 4: inflate by one segment per dup ACK
+                _cc.Window = ClampToInt((long)_cc.Window + SendMss); // RFC 6582 3.2 step 4: inflate by one segment per dup ACK
             return;
         }
         bool lost = _dupAcks >= 3 || (_sackOk && _scoreboard.IsLost(_sndUna, SendMss));
@@ -1030,7 +1086,7 @@ public sealed class TcpConnection
             if (timer && lost > 0)
                 _prr.AllowOne(SendMss); // no ACK clocks this one out
             if (!CcOwnsRecovery)
-                _cc.Window = Math.Max(RackInFlight + _prr.Quota, SendMss); // what cwnd means during PRR
+                _cc.Window = Math.Max(ClampToInt((long)RackInFlight + _prr.Quota), SendMss); // what cwnd means during PRR
         }
         if (timer)
             Output(now);
@@ -1127,6 +1183,10 @@ public sealed class TcpConnection
             payload = payload[Math.Min(-off, payload.Length)..];
             off = 0;
         }
+        // What lies past the window is trimmed (RFC 9293 3.10.7.4), though the buffer's slack could hold it.
+        int room = Math.Max(0, RcvWnd - off);
+        if (payload.Length > room)
+            payload = payload[..room];
         int stored = _rcvBuf.WriteAt(off, payload);
         if (stored == 0)
         {
@@ -1195,6 +1255,7 @@ public sealed class TcpConnection
     {
         State = TcpState.TimeWait;
         _rtxDeadline = null;
+        _finWait2Deadline = null;
         _userTimerBase = null;
         _persisting = false;
         _timeWaitDeadline = now + _cfg.TimeWait;
@@ -1206,6 +1267,7 @@ public sealed class TcpConnection
         _rtxDeadline = null;
         _delayedAckDeadline = null;
         _timeWaitDeadline = null;
+        _finWait2Deadline = null;
         _userTimerBase = null;
         _persisting = false;
         _ackNow = false;
@@ -1313,7 +1375,9 @@ public sealed class TcpConnection
                         _sndNxt = SeqNumber.Min(sackedEnd, _sndMax);
                     pipe -= _scoreboard.SackedBytesBelow(_sndNxt);
                 }
-                if (!SendNewSegment(now, _cc.Window + LimitedTransmit - pipe, pipe))
+                // In long: a window near int.MaxValue (an unbounded slow start) plus Limited Transmit
+                // wrapped negative and sent nothing.
+                if (!SendNewSegment(now, ClampToInt((long)_cc.Window + LimitedTransmit - pipe), pipe))
                     break;
                 sent = true;
             }
@@ -1437,7 +1501,7 @@ public sealed class TcpConnection
             if (_tsOk) { o.HasTimestamps = true; o.TsVal = TsClock(now); o.TsEcr = _tsRecent; }
         }
         var flags = ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn;
-        ushort window = (ushort)Math.Min(_rcvBuf.Window, 65535); // SYN windows are never scaled
+        ushort window = (ushort)Math.Min(RcvFree, 65535); // SYN windows are never scaled
         Emit(_iss, ack ? _rcvNxt : default, flags, window, o, default, default);
     }
 
@@ -1478,10 +1542,44 @@ public sealed class TcpConnection
         return o;
     }
 
+    /// <summary>
+    /// Room past <see cref="TcpConfig.ReceiveBufferSize"/> for what a scaled window offers beyond it.
+    /// Window fields count units of 2^shift, and keeping the right edge where it was means rounding
+    /// up: by less than a unit once, but while the application does not read, each in-order segment
+    /// whose length is not a whole number of units may push the edge right again by up to a unit
+    /// (RFC 7323 appendix F; Linux and FreeBSD do the same and overcommit their buffers). Two units
+    /// cover the rounding; a sixteenth of the buffer covers a buffer's worth of odd-sized segments.
+    /// </summary>
+    private static int ReceiveSlack(TcpConfig config)
+    {
+        int unit = 1 << config.ReceiveWindowShift;
+        return config.WindowScaling && unit > 1 ? Math.Max(2 * (unit - 1), config.ReceiveBufferSize / 16) : 0;
+    }
+
+    /// <summary>Room in the receive buffer as configured (<see cref="TcpConfig.ReceiveBufferSize"/> less unread data).</summary>
+    private int RcvFree => Math.Max(0, _cfg.ReceiveBufferSize - _rcvBuf.Readable);
+
+    /// <summary>
+    /// RCV.WND, what we accept past RCV.NXT: the window last advertised (its right edge stays where
+    /// it was) or the free room when that is more, within what the buffer can physically hold.
+    /// </summary>
+    private int RcvWnd => Math.Min(Math.Max(RcvFree, _rcvAdvEdge - _rcvNxt), _rcvBuf.Window);
+
+    /// <summary>
+    /// The window field: RFC 7323 2.4 and RFC 9293 3.8.6.2.2 say the right edge must not move left,
+    /// so the window is never less than (last right edge - RCV.NXT), and it is rounded up to a
+    /// whole unit of 2^shift, as Linux tcp_select_window does (rounding down would shrink it on
+    /// every ACK whose window is not a multiple of the unit, and offer zero below one unit). Only
+    /// when a peer's run of odd-sized segments, unread, has pushed the edge to the end of the
+    /// buffer's slack (<see cref="ReceiveSlack"/>) is it held within the buffer, which may then take
+    /// back less than one unit.
+    /// </summary>
     private ushort WindowField()
     {
-        int field = Math.Min(_rcvBuf.Window >> _rcvShift, 65535);
-        return (ushort)field;
+        int want = Math.Max(RcvFree, _rcvAdvEdge - _rcvNxt);
+        int field = (int)(((long)want + (1 << _rcvShift) - 1) >> _rcvShift);
+        field = Math.Min(field, _rcvBuf.Window >> _rcvShift);
+        return (ushort)Math.Min(field, 65535);
     }
 
     private uint TsClock(TimeSpan now) => unchecked((uint)(now.Ticks / TimeSpan.TicksPerMillisecond) + _cfg.TimestampOffset);
@@ -1502,6 +1600,8 @@ public sealed class TcpConnection
             _lastWindowAdvertised = window << _rcvShift;
             if (flags.Has(TcpFlags.Syn))
                 _lastWindowAdvertised = window;
+            if (!flags.Has(TcpFlags.Rst))
+                _rcvAdvEdge = ack + _lastWindowAdvertised;
             _ackNow = false;
             _delayedAckDeadline = null;
             _segmentsUnacked = 0;

@@ -301,7 +301,8 @@ public class TransitionTests
         Assert.That(h.OutTimed(), Is.EqualTo(new[] { (0.4, "F. 1:1(0) ack 1 win 65535") }));
         h.In(".", 1, ack: 2);
         Assert.That(h.Conn.State, Is.EqualTo(TcpState.FinWait2));
-        Assert.That(h.Conn.NextDeadline, Is.Null, "FIN-WAIT-2 waits for the peer without a timer");
+        Assert.That(h.Conn.NextDeadline, Is.EqualTo(h.Now + h.Conn.Config.FinWait2Timeout),
+            "after Close (not Shutdown) FIN-WAIT-2 waits for the peer's FIN at most FinWait2Timeout");
     }
 
     [Test]

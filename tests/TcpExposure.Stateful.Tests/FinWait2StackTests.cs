@@ -1,0 +1,28 @@
+namespace TcpExposure.Stateful.Tests;
+
+/// <summary>The FIN-WAIT-2 timeout through the stack: the closed connection leaves the table.</summary>
+public class FinWait2StackTests
+{
+    [Test]
+    public async Task ClosedSocket_WhosePeerNeverCloses_LeavesTheTableAfterFinWait2Timeout()
+    {
+        await using var h = new StackHarness(new TcpStackOptions
+        {
+            Connection = new TcpConfig { FinWait2Timeout = TimeSpan.FromSeconds(5), TimeWait = TimeSpan.FromSeconds(2) },
+        });
+        using var listener = h.Server.Listen(8080);
+        var accepted = listener.AcceptAsync();
+        var c = await h.RunAsync(h.Client.ConnectAsync(h.ServerEndPoint(8080)), TimeSpan.FromSeconds(5));
+        var s = await h.RunAsync(accepted, TimeSpan.FromSeconds(5));
+        c.Close();   // the server application never closes its side
+        await h.RunAsync(Task.Run(async () => { while (c.State != TcpState.FinWait2) await Task.Delay(1); }), TimeSpan.FromSeconds(5));
+        var enteredFinWait2 = h.Clock.Elapsed;
+        Assert.That(h.Client.ConnectionCount, Is.EqualTo(1));
+
+        await h.RunAsync(Task.Run(async () => { while (h.Client.ConnectionCount > 0) await Task.Delay(1); }), TimeSpan.FromSeconds(60));
+        Assert.That(c.State, Is.EqualTo(TcpState.Closed));
+        Assert.That(h.Clock.Elapsed - enteredFinWait2, Is.EqualTo(TimeSpan.FromSeconds(5)).Within(TimeSpan.FromMilliseconds(1)));
+        Assert.That(s.State, Is.EqualTo(TcpState.CloseWait), "the server side still waits for its application");
+        Assert.That(h.Server.ConnectionCount, Is.EqualTo(1));
+    }
+}
