@@ -180,16 +180,23 @@ public sealed class TcpSocket : IAsyncDisposable, IDisposable
     {
         lock (_stack.Gate)
         {
-            Connection.Close(_stack.Now);
+            Connection.Shutdown(_stack.Now);
             AfterUserCall();
         }
     }
 
     /// <summary>
     /// Closes the socket: FIN after the queued data, like close(2). The connection finishes its
-    /// close (FIN-WAIT, TIME-WAIT) in the stack.
+    /// close (FIN-WAIT, TIME-WAIT) in the stack; FIN-WAIT-2 lasts at most <see cref="TcpConfig.FinWait2Timeout"/>.
     /// </summary>
-    public void Close() => Shutdown();
+    public void Close()
+    {
+        lock (_stack.Gate)
+        {
+            Connection.Close(_stack.Now);
+            AfterUserCall();
+        }
+    }
 
     /// <summary>Resets the connection (RST) and forgets it.</summary>
     public void Abort()

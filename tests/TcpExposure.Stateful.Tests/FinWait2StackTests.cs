@@ -25,4 +25,26 @@ public class FinWait2StackTests
         Assert.That(s.State, Is.EqualTo(TcpState.CloseWait), "the server side still waits for its application");
         Assert.That(h.Server.ConnectionCount, Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task ShutdownSocket_StaysInFinWait2ForItsReads()
+    {
+        await using var h = new StackHarness(new TcpStackOptions
+        {
+            Connection = new TcpConfig { FinWait2Timeout = TimeSpan.FromSeconds(5), UserTimeout = TimeSpan.FromMinutes(10) },
+        });
+        using var listener = h.Server.Listen(8080);
+        var accepted = listener.AcceptAsync();
+        var c = await h.RunAsync(h.Client.ConnectAsync(h.ServerEndPoint(8080)), TimeSpan.FromSeconds(5));
+        var s = await h.RunAsync(accepted, TimeSpan.FromSeconds(5));
+        c.Shutdown(); // shutdown(SHUT_WR): the application still reads, so no FIN-WAIT-2 limit
+        await h.RunAsync(Task.Run(async () => { while (c.State != TcpState.FinWait2) await Task.Delay(1); }), TimeSpan.FromSeconds(5));
+        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        await h.SettleAsync();
+        Assert.That(c.State, Is.EqualTo(TcpState.FinWait2));
+        await s.WriteAsync("late"u8.ToArray());
+        var buffer = new byte[4];
+        Assert.That(await h.RunAsync(c.ReadAsync(buffer).AsTask(), TimeSpan.FromSeconds(5)), Is.EqualTo(4));
+        Assert.That(buffer, Is.EqualTo("late"u8.ToArray()));
+    }
 }
