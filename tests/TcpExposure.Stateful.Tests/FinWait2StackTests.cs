@@ -3,17 +3,25 @@ namespace TcpExposure.Stateful.Tests;
 /// <summary>The FIN-WAIT-2 timeout through the stack: the closed connection leaves the table.</summary>
 public class FinWait2StackTests
 {
+    private static StackHarness Harness() => new(new TcpStackOptions
+    {
+        Connection = new TcpConfig { FinWait2Timeout = TimeSpan.FromSeconds(5), TimeWait = TimeSpan.FromSeconds(2), UserTimeout = TimeSpan.FromMinutes(10) },
+    });
+
+    /// <summary>A connection from the client stack to the server's port 8080: (client socket, accepted server socket).</summary>
+    private static async Task<(TcpSocket Client, TcpSocket Server)> ConnectAsync(StackHarness h)
+    {
+        var listener = h.Server.Listen(8080);
+        var accepted = listener.AcceptAsync();
+        var c = await h.RunAsync(h.Client.ConnectAsync(h.ServerEndPoint(8080)), TimeSpan.FromSeconds(5));
+        return (c, await h.RunAsync(accepted, TimeSpan.FromSeconds(5)));
+    }
+
     [Test]
     public async Task ClosedSocket_WhosePeerNeverCloses_LeavesTheTableAfterFinWait2Timeout()
     {
-        await using var h = new StackHarness(new TcpStackOptions
-        {
-            Connection = new TcpConfig { FinWait2Timeout = TimeSpan.FromSeconds(5), TimeWait = TimeSpan.FromSeconds(2) },
-        });
-        using var listener = h.Server.Listen(8080);
-        var accepted = listener.AcceptAsync();
-        var c = await h.RunAsync(h.Client.ConnectAsync(h.ServerEndPoint(8080)), TimeSpan.FromSeconds(5));
-        var s = await h.RunAsync(accepted, TimeSpan.FromSeconds(5));
+        await using var h = Harness();
+        var (c, s) = await ConnectAsync(h);
         c.Close();   // the server application never closes its side
         await h.RunAsync(Task.Run(async () => { while (c.State != TcpState.FinWait2) await Task.Delay(1); }), TimeSpan.FromSeconds(5));
         var enteredFinWait2 = h.Clock.Elapsed;
@@ -29,14 +37,8 @@ public class FinWait2StackTests
     [Test]
     public async Task ShutdownSocket_StaysInFinWait2ForItsReads()
     {
-        await using var h = new StackHarness(new TcpStackOptions
-        {
-            Connection = new TcpConfig { FinWait2Timeout = TimeSpan.FromSeconds(5), UserTimeout = TimeSpan.FromMinutes(10) },
-        });
-        using var listener = h.Server.Listen(8080);
-        var accepted = listener.AcceptAsync();
-        var c = await h.RunAsync(h.Client.ConnectAsync(h.ServerEndPoint(8080)), TimeSpan.FromSeconds(5));
-        var s = await h.RunAsync(accepted, TimeSpan.FromSeconds(5));
+        await using var h = Harness();
+        var (c, s) = await ConnectAsync(h);
         c.Shutdown(); // shutdown(SHUT_WR): the application still reads, so no FIN-WAIT-2 limit
         await h.RunAsync(Task.Run(async () => { while (c.State != TcpState.FinWait2) await Task.Delay(1); }), TimeSpan.FromSeconds(5));
         h.Clock.Advance(TimeSpan.FromSeconds(30));
