@@ -29,13 +29,8 @@ public static class CommandRunner
                 Console.Error.WriteLine($"Run 'tcpexposure {verb} --help' for usage.");
             return 2;
         }
-        catch (Exception e) when (e is UnauthorizedAccessException or System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied })
-        {
-            Console.Error.WriteLine($"tcpexposure: {e.Message}");
-            return 1;
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException or FormatException
-            or System.Net.Sockets.SocketException or TimeoutException)
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException or InvalidOperationException or ArgumentException
+            or FormatException or System.Net.Sockets.SocketException or TimeoutException)
         {
             Console.Error.WriteLine($"tcpexposure: {e.Message}");
             return 1;

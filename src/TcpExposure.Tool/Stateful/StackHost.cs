@@ -71,7 +71,8 @@ public sealed class StackHost : IAsyncDisposable
         address ??= NetworkNamespace.Run(netns, () => FirstAddress(peerAddress));
         IPacketTransport transport = via switch
         {
-            StackTransport.Pcap => OpenPcap(peerAddress!, netns),
+            // libpcap toward the peer's next hop, opened as the responder and the probe open it.
+            StackTransport.Pcap => TcpExposure.Responder.Hosting.TransportFactory.Open(TcpExposure.Responder.Hosting.TransportKind.Pcap, netns, peerAddress!),
             _ => NetworkNamespace.Run(netns, () => (IPacketTransport)new RawSocketTransport(new RawSocketTransportOptions
             {
                 // Our own RSTs carry the exempt mark, so the RST guards drop only the kernel's.
@@ -123,18 +124,6 @@ public sealed class StackHost : IAsyncDisposable
     {
         GuardEphemeralPorts();
         return Stack.ConnectAsync(remote, ct);
-    }
-
-    /// <summary>
-    /// libpcap toward <paramref name="peer"/>'s next hop. The route and the neighbour table are read
-    /// with `ip -n NETNS`; only the capture handle is opened on the namespace's thread.
-    /// </summary>
-    private static IPacketTransport OpenPcap(IPAddress peer, string? netns)
-    {
-        var route = Routes.Lookup(peer, netns);
-        // Waits on the kernel's address resolution (one datagram starts it): setup, once.
-        var mac = Routes.ResolveNextHopMacAsync(route, TimeSpan.FromSeconds(3)).GetAwaiter().GetResult();
-        return NetworkNamespace.Run<IPacketTransport>(netns, () => new PcapTransport(new PcapTransportOptions { Interface = route.Interface, DestinationMac = mac }));
     }
 
     private static IPAddress FirstAddress(IPAddress? preferFamilyOf)
