@@ -48,16 +48,6 @@ public sealed class TaggedRule : IDisposable
     /// <summary>The network namespace holding the rule; null for the current one.</summary>
     public string? Namespace { get; }
 
-    /// <summary>Whether the rule is in the kernel now.</summary>
-    public bool Installed
-    {
-        get
-        {
-            lock (_gate)
-                return _installed;
-        }
-    }
-
     /// <summary>
     /// Inserts <c>CHAIN MATCH... -m comment --comment TAG -j TARGET</c> at the top of
     /// <paramref name="chain"/> in <paramref name="table"/>, first (once per process, table and
